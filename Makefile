@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export UV_PYTHON_PREFERENCE ?= managed-or-system
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-quick lint format typecheck proto bench crash-test clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## Install uv (if missing) and the locked dependencies into .venv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup ## Start the server on the embedded default (SQLite under ./data, port 3000)
+	$(UV) run pm-server
+
+test: setup lint typecheck ## Lint, type-check and run the whole test suite
+	$(UV) run pytest -n 2 --dist loadgroup
+
+test-quick: setup ## Run the tests without lint, type check or slow tests
+	$(UV) run pytest -n 2 --dist loadgroup -m "not slow"
+
+lint: setup ## ruff (lint + format check) and the import-layer contracts
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+	$(UV) run lint-imports
+
+format: setup ## Apply ruff's formatting and safe fixes
+	$(UV) run ruff check --fix src tests bench
+	$(UV) run ruff format src tests bench
+
+typecheck: setup ## mypy --strict on src/pm
+	$(UV) run mypy
+
+clean: ## Remove caches and the local data directory
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache data

@@ -1,0 +1,1 @@
+"""Multi-tenant agile project management backend."""

@@ -1,0 +1,1 @@
+"""The REST API: routers, request DTOs, the error mapping and request middleware."""

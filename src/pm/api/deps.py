@@ -1,0 +1,135 @@
+"""The request context every route receives: the authenticated actor and the service entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import Response
+
+from pm.auth.jwt import TokenVerifier
+from pm.core.actor import Actor
+from pm.core.errors import InvalidInput, Unauthenticated
+from pm.service import idempotency
+from pm.service.uow import Reader, Tenancy, UnitOfWork
+
+T = TypeVar("T")
+JSON = "application/json"
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+bearer = HTTPBearer(auto_error=False, description="A JWT with `sub` and `tenant_id` claims.")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the API needs from the rest of the server (built by the app factory)."""
+
+    tenancy: Tenancy
+    verifier: TokenVerifier
+    idempotency_ttl: int
+
+
+def render(result: object) -> bytes:
+    """JSON bytes of a result (dataclasses serialise natively)."""
+    return orjson.dumps(result)
+
+
+class Context:
+    """The actor of one request and the two ways it reaches its tenant: read and write."""
+
+    __slots__ = ("actor", "request", "services")
+
+    def __init__(self, request: Request, actor: Actor, services: Services) -> None:
+        self.request = request
+        self.actor = actor
+        self.services = services
+
+    async def read(self, run: Callable[[Reader], Awaitable[T]]) -> T:
+        """Run a read-only use case."""
+        async with self.services.tenancy.reading(self.actor) as reader:
+            return await run(reader)
+
+    async def respond(self, run: Callable[[Reader], Awaitable[Any]]) -> Response:
+        """Run a read-only use case and answer 200 with its JSON."""
+        return Response(render(await self.read(run)), media_type=JSON)
+
+    async def write(
+        self, run: Callable[[UnitOfWork], Awaitable[Any]], status: int = 200
+    ) -> Response:
+        """Run a use case in one transaction and answer with its JSON (204: no body).
+
+        With an Idempotency-Key header the answer is stored in the same transaction, and a
+        retry gets the stored answer without writing anything again.
+        """
+        key = self.request.headers.get("idempotency-key")
+        tenancy = self.services.tenancy
+        if key is None:
+            async with tenancy.unit_of_work(self.actor) as uow:
+                result = await run(uow)
+            return _response(status, result)
+        if not _KEY.match(key):
+            raise InvalidInput(
+                "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
+            )
+        request = self.request
+        digest = idempotency.fingerprint(
+            request.method.encode(),
+            request.url.path.encode(),
+            request.url.query.encode(),
+            await request.body(),
+        )
+        ttl = self.services.idempotency_ttl
+        async with tenancy.unit_of_work(self.actor) as uow:
+            stored = await idempotency.replay(uow, key, digest, ttl)
+            if stored is not None:
+                return _stored(stored.status_code, stored.body)
+            result = await run(uow)
+            body = b"" if status == 204 else render(result)
+            await idempotency.remember(uow, key, digest, status, body, ttl)
+        return _stored(status, body, replayed=False)
+
+
+def _response(status: int, result: object) -> Response:
+    if status == 204:
+        return Response(status_code=204)
+    return Response(render(result), status, media_type=JSON)
+
+
+def _stored(status: int, body: bytes, replayed: bool = True) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    if status == 204:
+        return Response(status_code=204, headers=headers)
+    return Response(body, status, headers=headers, media_type=JSON)
+
+
+async def request_context(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Context:
+    """Authenticate the request; the tenant comes from the token and nowhere else."""
+    if credentials is None:
+        raise Unauthenticated("missing bearer token (Authorization: Bearer <jwt>)")
+    services: Services = request.app.state.services
+    return Context(request, services.verifier.verify(credentials.credentials), services)
+
+
+Ctx = Annotated[Context, Depends(request_context)]
+
+
+def expected_version(request: Request, from_body: int | None) -> int | None:
+    """The version the client expects: the body's `expected_version` or an If-Match header."""
+    if from_body is not None:
+        return from_body
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 10:
+        raise InvalidInput(
+            'If-Match must be the version number you last read, e.g. "3"', field="If-Match"
+        )
+    return int(value)

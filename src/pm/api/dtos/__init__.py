@@ -1,0 +1,1 @@
+"""Request bodies: shape validation only; meaning is checked by pm.core."""

@@ -1,0 +1,27 @@
+"""Project request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import MISSING, Field
+
+from pm.api.dtos.common import Body, LongText, Title, Version
+from pm.core.enums import ProjectStatus
+
+
+class CreateProject(Body):
+    """A new project; `key` prefixes its item keys (PONE-1) and can never be reused."""
+
+    key: Annotated[str, Field(min_length=2, max_length=10, examples=["PONE"])]
+    title: Title
+    description: LongText | None = None
+
+
+class UpdateProject(Body):
+    """Fields to change; absent fields stay as they are."""
+
+    title: Title | MISSING = MISSING
+    description: LongText | MISSING | None = MISSING
+    status: ProjectStatus | MISSING = MISSING
+    expected_version: Version | None = None

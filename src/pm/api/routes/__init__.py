@@ -1,0 +1,1 @@
+"""One router per domain noun, all mounted under /api/v1."""

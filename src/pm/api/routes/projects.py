@@ -1,0 +1,76 @@
+"""/projects"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from pm.api import pagination
+from pm.api.deps import Ctx, expected_version
+from pm.api.dtos.common import Limit
+from pm.api.dtos.projects import CreateProject, UpdateProject
+from pm.api.pagination import Page
+from pm.core.projects import Project
+from pm.service import projects as svc
+from pm.service.uow import Reader
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.get("", response_model=Page[Project], summary="List projects")
+async def list_projects(
+    ctx: Ctx, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+) -> Response:
+    """Live projects ordered by key."""
+    after = pagination.decode_str(cursor, "")
+    return await ctx.respond(lambda r: _page(r, after, limit))
+
+
+async def _page(reader: Reader, after: str, limit: int) -> pagination.PageOut[Project]:
+    rows = await svc.list_projects(reader, after, limit + 1)
+    return pagination.page(rows, limit, lambda p: p.key)
+
+
+@router.post("", status_code=201, response_model=Project, summary="Create a project")
+async def create_project(ctx: Ctx, body: CreateProject) -> Response:
+    """Create a project and its four default swim lanes."""
+    return await ctx.write(
+        lambda uow: svc.create_project(uow, body.key, body.title, body.description), 201
+    )
+
+
+@router.get("/{project_id}", response_model=Project, summary="Get a project")
+async def get_project(ctx: Ctx, project_id: str) -> Response:
+    """One live project."""
+    return await ctx.respond(lambda r: svc.get_project(r, project_id))
+
+
+@router.patch("/{project_id}", response_model=Project, summary="Update a project")
+async def update_project(ctx: Ctx, project_id: str, body: UpdateProject) -> Response:
+    """Change title, description or status (absent fields stay as they are)."""
+    version = expected_version(ctx.request, body.expected_version)
+    patch = cast(svc.ProjectPatch, body.model_dump(exclude={"expected_version"}))
+    return await ctx.write(lambda uow: svc.update_project(uow, project_id, patch, version))
+
+
+router.put(
+    "/{project_id}",
+    response_model=Project,
+    summary="Update a project (PUT)",
+    include_in_schema=True,
+)(update_project)
+
+
+@router.delete(
+    "/{project_id}", status_code=204, response_class=Response, summary="Delete a project"
+)
+async def delete_project(
+    ctx: Ctx,
+    project_id: str,
+    expected: Annotated[int | None, Query(alias="expected_version", ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """Soft-delete a project with its work items and sprints."""
+    version = expected_version(ctx.request, expected)
+    return await ctx.write(lambda uow: svc.delete_project(uow, project_id, version), 204)

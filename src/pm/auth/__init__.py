@@ -1,0 +1,1 @@
+"""Authentication: JWT validation, secrets, the request principal, development tokens."""

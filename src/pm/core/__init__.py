@@ -1,0 +1,1 @@
+"""Pure domain: entities, enums, rules and errors. No I/O, no framework."""

@@ -1,0 +1,13 @@
+"""Who is acting: the authenticated principal, as the domain sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The user performing a request, in their tenant."""
+
+    tenant_id: str
+    user_id: str

@@ -1,0 +1,56 @@
+"""Dependencies between work items: `blocks` (directed, acyclic) and `relates_to` (symmetric)."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from dataclasses import dataclass
+
+from pm.core.enums import DependencyType
+from pm.core.errors import Conflict, InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """`blocking_item_id` blocks `blocked_item_id` (for relates_to the order is normalised)."""
+
+    id: str
+    blocking_item_id: str
+    blocked_item_id: str
+    dependency_type: DependencyType
+    created_at: int
+    created_by: str
+    deleted_at: int | None
+
+
+def normalise(blocking_id: str, blocked_id: str, kind: DependencyType) -> tuple[str, str]:
+    """relates_to is symmetric, so its pair is stored in one canonical order."""
+    if kind is DependencyType.RELATES_TO and blocked_id < blocking_id:
+        return blocked_id, blocking_id
+    return blocking_id, blocked_id
+
+
+def validate_new(
+    blocking_id: str,
+    blocked_id: str,
+    kind: DependencyType,
+    existing_between: Dependency | None,
+    reachable_from_blocked: Container[str],
+) -> None:
+    """No self-dependency, one dependency per pair, and `blocks` never closes a cycle.
+
+    `reachable_from_blocked` holds every item that the blocked item (transitively) blocks.
+    """
+    if blocking_id == blocked_id:
+        raise InvalidInput("an item cannot depend on itself", field="blocked_item_id")
+    if existing_between is not None:
+        raise Conflict(
+            f"these items are already linked ({existing_between.dependency_type.value})",
+            field="blocked_item_id",
+            current=existing_between,
+        )
+    if kind is DependencyType.BLOCKS and blocking_id in reachable_from_blocked:
+        raise InvalidInput(
+            "this dependency would create a cycle: the blocked item already blocks the "
+            "blocking item (directly or through other items)",
+            field="blocked_item_id",
+        )

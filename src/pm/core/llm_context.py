@@ -1,0 +1,19 @@
+"""LLM context: rows documenting the schema, query patterns and rules for AI agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LlmContextEntry:
+    """One documentation row; higher `priority` means more important to read first."""
+
+    id: str
+    context_type: str
+    category: str
+    title: str
+    content: str
+    example_sql: str | None
+    example_description: str | None
+    priority: int

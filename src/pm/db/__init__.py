@@ -1,0 +1,1 @@
+"""Storage: tables, migrations, tenant connections, executors and repositories."""

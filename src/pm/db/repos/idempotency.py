@@ -1,0 +1,56 @@
+"""pm_idempotency_keys: the first response to a keyed request, stored with its write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pm.db.executor import Executor
+from pm.db.query import sql
+
+_GET = sql(
+    "SELECT fingerprint, status_code, response_body FROM pm_idempotency_keys "
+    "WHERE user_id = :user_id AND key = :key AND created_at >= :not_before"
+)
+_PUT = sql(
+    "INSERT INTO pm_idempotency_keys (user_id, key, fingerprint, status_code, "
+    "response_body, created_at) VALUES (:user_id, :key, :fingerprint, :status_code, "
+    ":response_body, :created_at) ON CONFLICT (user_id, key) DO UPDATE SET "
+    "fingerprint = excluded.fingerprint, status_code = excluded.status_code, "
+    "response_body = excluded.response_body, created_at = excluded.created_at"
+)
+_PURGE = sql("DELETE FROM pm_idempotency_keys WHERE created_at < :not_before")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """What was answered the first time."""
+
+    fingerprint: str
+    status_code: int
+    body: bytes
+
+
+async def get(ex: Executor, user_id: str, key: str, not_before: int) -> StoredResponse | None:
+    """The unexpired stored response for (user, key)."""
+    row = await ex.one(_GET, {"user_id": user_id, "key": key, "not_before": not_before})
+    return None if row is None else StoredResponse(row[0], int(row[1]), bytes(row[2]))
+
+
+async def put(ex: Executor, user_id: str, key: str, response: StoredResponse, now: int) -> None:
+    """Remember a response (replacing an expired one under the same key)."""
+    await ex.run(
+        _PUT,
+        {
+            "user_id": user_id,
+            "key": key,
+            "fingerprint": response.fingerprint,
+            "status_code": response.status_code,
+            "response_body": response.body,
+            "created_at": now,
+        },
+    )
+
+
+async def purge(ex: Executor, not_before: int) -> int:
+    """Forget responses older than the retention window."""
+    return await ex.run(_PURGE, {"not_before": not_before})

@@ -1,0 +1,73 @@
+"""pm_projects."""
+
+from __future__ import annotations
+
+from pm.core.enums import ProjectStatus
+from pm.core.projects import UPDATABLE_FIELDS, Project
+from pm.db.executor import Executor
+from pm.db.query import sql
+from pm.db.rows import columns, insert_query, mapper, params, update_query
+
+COLS = columns(Project)
+_row = mapper(Project, status=ProjectStatus)
+
+_GET = sql(f"SELECT {COLS} FROM pm_projects WHERE id = :id AND deleted_at IS NULL")
+_BY_KEY = sql(f"SELECT {COLS} FROM pm_projects WHERE key = :key AND deleted_at IS NULL")
+_KEY_TAKEN = sql("SELECT 1 FROM pm_projects WHERE key = :key")
+_LIST = sql(
+    f"SELECT {COLS} FROM pm_projects WHERE deleted_at IS NULL AND key > :after "
+    "ORDER BY key LIMIT :limit"
+)
+_INSERT = insert_query("pm_projects", Project)
+_UPDATE = update_query(
+    "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
+)
+_TAKE_NUMBER = sql(
+    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
+    "WHERE id = :id RETURNING next_work_item_number - 1"
+)
+
+
+async def get(ex: Executor, project_id: str) -> Project | None:
+    """A live project by id."""
+    row = await ex.one(_GET, {"id": project_id})
+    return None if row is None else _row(row)
+
+
+async def get_by_key(ex: Executor, key: str) -> Project | None:
+    """A live project by key."""
+    row = await ex.one(_BY_KEY, {"key": key})
+    return None if row is None else _row(row)
+
+
+async def key_taken(ex: Executor, key: str) -> bool:
+    """True when any project, live or deleted, has this key (keys are never reused)."""
+    return await ex.one(_KEY_TAKEN, {"key": key}) is not None
+
+
+async def list_live(ex: Executor, after: str, limit: int) -> list[Project]:
+    """Live projects ordered by key, after the cursor key."""
+    return [_row(r) for r in await ex.all(_LIST, {"after": after, "limit": limit})]
+
+
+async def insert(ex: Executor, project: Project) -> None:
+    """Store a new project."""
+    await ex.run(_INSERT, params(project))
+
+
+async def update(ex: Executor, project: Project) -> None:
+    """Store a changed project."""
+    await ex.run(
+        _UPDATE,
+        params(
+            project, (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at", "id")
+        ),
+    )
+
+
+async def take_item_number(ex: Executor, project_id: str) -> int:
+    """Reserve the project's next work item number (inside the write transaction)."""
+    row = await ex.one(_TAKE_NUMBER, {"id": project_id})
+    if row is None:
+        raise LookupError(f"project {project_id} vanished inside its transaction")
+    return int(row[0])

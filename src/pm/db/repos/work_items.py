@@ -1,0 +1,158 @@
+"""pm_work_items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pm.core.enums import Priority, WorkItemType
+from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
+from pm.db.executor import Executor
+from pm.db.query import Query, sql
+from pm.db.rows import columns, insert_query, mapper, params, update_query
+
+COLS = columns(WorkItem)
+_row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
+_WRITE_FIELDS = (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
+
+_GET = sql(f"SELECT {COLS} FROM pm_work_items WHERE id = :id AND deleted_at IS NULL")
+_BY_KEY = sql(f"SELECT {COLS} FROM pm_work_items WHERE key = :key AND deleted_at IS NULL")
+_INSERT = insert_query("pm_work_items", WorkItem)
+_UPDATE = update_query("pm_work_items", _WRITE_FIELDS)
+_ANCESTORS = sql(
+    "WITH RECURSIVE anc(id, parent_id, depth) AS ("
+    " SELECT id, parent_id, 0 FROM pm_work_items WHERE id = :id"
+    " UNION ALL"
+    " SELECT w.id, w.parent_id, anc.depth + 1 FROM pm_work_items w"
+    " JOIN anc ON w.id = anc.parent_id WHERE anc.depth < 16"
+    ") SELECT id FROM anc WHERE depth > 0 ORDER BY depth"
+)
+_DESCENDANTS = sql(
+    "WITH RECURSIVE d(id, depth) AS ("
+    " SELECT id, 1 FROM pm_work_items WHERE parent_id = :id AND deleted_at IS NULL"
+    " UNION ALL"
+    " SELECT w.id, d.depth + 1 FROM pm_work_items w JOIN d ON w.parent_id = d.id"
+    " WHERE w.deleted_at IS NULL AND d.depth < 16"
+    ") SELECT id FROM d ORDER BY depth, id"
+)
+_COUNT_STATUS = sql(
+    "SELECT COUNT(*) FROM pm_work_items "
+    "WHERE project_id = :project_id AND status = :status AND deleted_at IS NULL"
+)
+_IN_SPRINT = sql(
+    f"SELECT {COLS} FROM pm_work_items "
+    "WHERE sprint_id = :sprint_id AND deleted_at IS NULL ORDER BY item_number"
+)
+_DELETE_PROJECT = sql(
+    "UPDATE pm_work_items SET deleted_at = :now, updated_at = :now, "
+    "updated_by = :user_id, version = version + 1 "
+    "WHERE project_id = :project_id AND deleted_at IS NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    """Filters of the per-project list; None means "any"."""
+
+    item_type: WorkItemType | None = None
+    status: str | None = None
+    assignee_id: str | None = None
+    sprint_id: str | None = None
+    backlog: bool = False  # only items in no sprint
+    parent_id: str | None = None
+    text: str | None = None
+    updated_since: int | None = None
+
+
+_LIST_CACHE: dict[tuple[str, ...], Query] = {}
+
+
+def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
+    """The (cached) statement for this combination of filters, with its parameters."""
+    conds: list[str] = []
+    values: dict[str, object] = {}
+    for name in ("item_type", "status", "assignee_id", "sprint_id", "parent_id"):
+        value = getattr(flt, name)
+        if value is not None:
+            conds.append(f"{name} = :{name}")
+            values[name] = value
+    if flt.backlog:
+        conds.append("sprint_id IS NULL")
+    if flt.updated_since is not None:
+        conds.append("updated_at >= :updated_since")
+        values["updated_since"] = flt.updated_since
+    if flt.text:
+        escaped = flt.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append(
+            "(lower(title) LIKE :text ESCAPE '\\' "
+            "OR lower(coalesce(description, '')) LIKE :text ESCAPE '\\')"
+        )
+        values["text"] = f"%{escaped}%"
+    key = tuple(conds)
+    query = _LIST_CACHE.get(key)
+    if query is None:
+        where = "".join(f" AND {c}" for c in conds)
+        query = sql(
+            f"SELECT {COLS} FROM pm_work_items WHERE project_id = :project_id"
+            f" AND deleted_at IS NULL{where} AND item_number > :after"
+            " ORDER BY item_number LIMIT :limit",
+            "list work items",
+        )
+        _LIST_CACHE[key] = query
+    return query, values
+
+
+async def get(ex: Executor, item_id: str) -> WorkItem | None:
+    """A live work item by id."""
+    row = await ex.one(_GET, {"id": item_id})
+    return None if row is None else _row(row)
+
+
+async def get_by_key(ex: Executor, key: str) -> WorkItem | None:
+    """A live work item by its key (PONE-42)."""
+    row = await ex.one(_BY_KEY, {"key": key})
+    return None if row is None else _row(row)
+
+
+async def list_for_project(
+    ex: Executor, project_id: str, flt: ItemFilter, after: int, limit: int
+) -> list[WorkItem]:
+    """Live items of a project matching `flt`, by item number, after the cursor number."""
+    query, values = _list_query(flt)
+    values.update(project_id=project_id, after=after, limit=limit)
+    return [_row(r) for r in await ex.all(query, values)]
+
+
+async def list_in_sprint(ex: Executor, sprint_id: str) -> list[WorkItem]:
+    """Live items assigned to a sprint."""
+    return [_row(r) for r in await ex.all(_IN_SPRINT, {"sprint_id": sprint_id})]
+
+
+async def ancestor_ids(ex: Executor, item_id: str) -> list[str]:
+    """Parent, grandparent, ... up to the root."""
+    return [r[0] for r in await ex.all(_ANCESTORS, {"id": item_id})]
+
+
+async def descendant_ids(ex: Executor, item_id: str) -> list[str]:
+    """Every live item below this one, nearest first."""
+    return [r[0] for r in await ex.all(_DESCENDANTS, {"id": item_id})]
+
+
+async def count_with_status(ex: Executor, project_id: str, status: str) -> int:
+    """How many live items of the project have `status`."""
+    row = await ex.one(_COUNT_STATUS, {"project_id": project_id, "status": status})
+    return int(row[0]) if row else 0
+
+
+async def insert(ex: Executor, item: WorkItem) -> None:
+    """Store a new work item."""
+    await ex.run(_INSERT, params(item))
+
+
+async def update(ex: Executor, item: WorkItem) -> None:
+    """Store a changed work item."""
+    await ex.run(_UPDATE, params(item, (*_WRITE_FIELDS, "id")))
+
+
+async def delete_for_project(ex: Executor, project_id: str, now: int, user_id: str) -> int:
+    """Soft-delete every live item of a project; returns how many."""
+    return await ex.run(_DELETE_PROJECT, {"project_id": project_id, "now": now, "user_id": user_id})

@@ -1,0 +1,62 @@
+"""Mapping between frozen domain dataclasses and table rows (column lists, inserts, updates)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields
+from typing import Any, TypeVar
+
+from pm.db.query import Query, Row, sql
+
+T = TypeVar("T")
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass's field names, in declaration order (= the SELECT column order)."""
+    return tuple(f.name for f in fields(cls))
+
+
+def columns(cls: type, alias: str | None = None) -> str:
+    """A SELECT column list matching the dataclass's fields."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + name for name in field_names(cls))
+
+
+def mapper(cls: type[T], **converters: Callable[[Any], Any]) -> Callable[[Row], T]:
+    """A function building `cls` from a row selected with `columns(cls)`."""
+    names = field_names(cls)
+    unknown = set(converters) - set(names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    conv = [(i, converters[n]) for i, n in enumerate(names) if n in converters]
+    if not conv:
+        return lambda row: cls(*row)
+
+    def build(row: Row) -> T:
+        values = list(row)
+        for index, convert in conv:
+            if values[index] is not None:
+                values[index] = convert(values[index])
+        return cls(*values)
+
+    return build
+
+
+def insert_query(table: str, cls: type) -> Query:
+    """INSERT of every dataclass field."""
+    names = field_names(cls)
+    return sql(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})",
+        f"insert {table}",
+    )
+
+
+def update_query(table: str, names: Iterable[str], key: str = "id") -> Query:
+    """UPDATE of the named columns of one row, by primary key."""
+    assignments = ", ".join(f"{n} = :{n}" for n in names)
+    return sql(f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", f"update {table}")
+
+
+def params(obj: object, names: Iterable[str] | None = None) -> Mapping[str, object]:
+    """The dataclass's values as statement parameters."""
+    return {n: getattr(obj, n) for n in (names if names is not None else field_names(type(obj)))}

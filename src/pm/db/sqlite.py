@@ -1,0 +1,210 @@
+"""The SQLite fast path: one connection per tenant, statements run inline on the event loop.
+
+A point read costs microseconds and a WAL commit ~50 µs, far less than a thread hop, so
+statements execute directly on the loop. Whatever could stall the loop is kept off it:
+the busy handler is disabled (lock waits become async retries with back-off), and WAL
+checkpoints (the fsyncs) run in a background thread on a separate connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from pm.core.errors import Conflict, Unavailable
+from pm.db.executor import NO_PARAMS, Params
+from pm.db.query import Query, Row
+
+DIALECT = sqlite_dialect.dialect(paramstyle="named")
+
+_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_IO_CODES = {
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+}
+
+
+def _primary(exc: sqlite3.Error) -> int:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF
+
+
+def translate(exc: sqlite3.Error) -> Exception:
+    """Map a sqlite3 error to a domain error (or return it unchanged when unexpected)."""
+    code = _primary(exc)
+    if code in _BUSY_CODES:
+        return Unavailable("the tenant database is busy; retry shortly", retry_after=1)
+    if code in _IO_CODES:
+        return Unavailable(
+            "the tenant database cannot be written right now (disk full or "
+            "I/O error); nothing was changed",
+            retry_after=5,
+        )
+    if isinstance(exc, sqlite3.IntegrityError):
+        return Conflict(f"the change conflicts with existing data ({exc})")
+    return exc
+
+
+def connect(path: Path, *, synchronous: str) -> sqlite3.Connection:
+    """Open a tenant database with the pragmas this server relies on."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=512, timeout=0
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode: a commit is written to the WAL before it is acknowledged, so it
+    # survives a killed process; FULL also survives power loss (set SQLITE_SYNCHRONOUS).
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=0")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA journal_size_limit=67108864")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def checkpoint(path: Path) -> None:
+    """Copy the WAL back into the database file (run in a worker thread, never on the loop)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=1)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        conn.close()
+
+
+class SqliteExecutor:
+    """Runs statements on one sqlite3 connection, inline."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        try:
+            row: Row | None = self.conn.execute(query.for_dialect(DIALECT).sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+        return row
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        try:
+            return self.conn.execute(query.for_dialect(DIALECT).sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Execute a write; returns the number of rows affected."""
+        try:
+            return self.conn.execute(query.for_dialect(DIALECT).sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Execute one write statement for each parameter set."""
+        try:
+            self.conn.executemany(query.for_dialect(DIALECT).sql, rows)
+        except sqlite3.Error as exc:
+            raise translate(exc) from exc
+
+
+class SqliteStore:
+    """One tenant's SQLite database: a connection, its executor and its writer lock."""
+
+    def __init__(
+        self, tenant_id: str, path: Path, conn: sqlite3.Connection, busy_timeout: float
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.path = path
+        self.conn = conn
+        self.executor = SqliteExecutor(conn)
+        self.busy_timeout = busy_timeout
+        self.write_lock = asyncio.Lock()
+        self.commits_since_checkpoint = 0
+        self.leases = 0
+        self.closed = False
+
+    async def reader(self) -> SqliteExecutor:
+        """The executor for reads; never lets a read see another request's open transaction."""
+        if self.conn.in_transaction:
+            async with self.write_lock:
+                pass
+        return self.executor
+
+    def transaction(self) -> SqliteTransaction:
+        """`async with store.transaction() as ex:` — BEGIN IMMEDIATE ... COMMIT/ROLLBACK."""
+        return SqliteTransaction(self)
+
+    async def begin(self) -> None:
+        """Take the write lock up front, retrying asynchronously while another process holds it."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.001
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if _primary(exc) not in _BUSY_CODES or time.monotonic() + delay > deadline:
+                    raise translate(exc) from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def commit(self) -> None:
+        """Commit the open transaction (rolling back if the commit itself fails)."""
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.rollback()
+            raise translate(exc) from exc
+        self.commits_since_checkpoint += 1
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        """Close the connection (the last close checkpoints; call it off the loop)."""
+        if not self.closed:
+            self.closed = True
+            self.conn.close()
+
+
+class SqliteTransaction:
+    """Async context manager owning one write transaction on a SqliteStore."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    async def __aenter__(self) -> SqliteExecutor:
+        await self.store.write_lock.acquire()
+        try:
+            await self.store.begin()
+        except BaseException:
+            self.store.write_lock.release()
+            raise
+        return self.store.executor
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.store.commit()
+            else:
+                self.store.rollback()
+        finally:
+            self.store.write_lock.release()

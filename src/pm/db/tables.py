@@ -1,0 +1,218 @@
+"""SQLAlchemy Core tables: the schema of one tenant (the same on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+ID = String(36)
+NOT_DELETED = text("deleted_at IS NULL")
+
+
+def _audit() -> list[Column[object]]:
+    return [
+        Column("created_at", BigInteger, nullable=False),
+        Column("updated_at", BigInteger, nullable=False),
+        Column("created_by", String(255), nullable=False),
+        Column("updated_by", String(255), nullable=False),
+        Column("deleted_at", BigInteger),
+    ]
+
+
+def _partial(name: str, *cols: str, unique: bool = False) -> Index:
+    """An index over live rows only (both dialects support partial indexes)."""
+    return Index(name, *cols, unique=unique, sqlite_where=NOT_DELETED, postgresql_where=NOT_DELETED)
+
+
+projects = Table(
+    "pm_projects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("key", String(10), nullable=False, unique=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("next_work_item_number", Integer, nullable=False),
+    *_audit(),
+)
+
+sprints = Table(
+    "pm_sprints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("goal", Text),
+    Column("start_date", BigInteger, nullable=False),
+    Column("end_date", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    *_audit(),
+    Index("ix_pm_sprints_project_start", "project_id", "start_date"),
+    _partial("ix_pm_sprints_project_status", "project_id", "status"),
+)
+
+work_items = Table(
+    "pm_work_items",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("item_type", String(10), nullable=False),
+    Column("item_number", Integer, nullable=False),
+    Column("key", String(21), nullable=False, unique=True),
+    Column("parent_id", ID, ForeignKey("pm_work_items.id")),
+    Column("position", Integer, nullable=False),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("status", String(40), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("story_points", Integer),
+    Column("assignee_id", String(255)),
+    Column("sprint_id", ID, ForeignKey("pm_sprints.id")),
+    Column("version", Integer, nullable=False),
+    *_audit(),
+    Index("ix_pm_work_items_project_number", "project_id", "item_number", unique=True),
+    _partial("ix_pm_work_items_project_status", "project_id", "status", "item_number"),
+    _partial("ix_pm_work_items_project_type", "project_id", "item_type", "item_number"),
+    _partial("ix_pm_work_items_project_assignee", "project_id", "assignee_id", "item_number"),
+    Index("ix_pm_work_items_project_updated", "project_id", "updated_at"),
+    Index("ix_pm_work_items_parent", "parent_id"),
+    Index("ix_pm_work_items_sprint", "sprint_id", "item_number"),
+)
+
+comments = Table(
+    "pm_comments",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("work_item_id", ID, ForeignKey("pm_work_items.id"), nullable=False),
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("content", Text, nullable=False),
+    *_audit(),
+    Index("ix_pm_comments_work_item", "work_item_id", "id"),
+    Index("ix_pm_comments_project", "project_id"),
+)
+
+time_entries = Table(
+    "pm_time_entries",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("work_item_id", ID, ForeignKey("pm_work_items.id"), nullable=False),
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger),
+    Column("duration_seconds", Integer),
+    Column("description", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger),
+    Index("ix_pm_time_entries_work_item", "work_item_id", "started_at"),
+    Index("ix_pm_time_entries_project", "project_id"),
+    Index("ix_pm_time_entries_user", "user_id", "started_at"),
+    # The database itself guarantees at most one running timer per user.
+    Index(
+        "uq_pm_time_entries_running",
+        "user_id",
+        unique=True,
+        sqlite_where=text("ended_at IS NULL AND deleted_at IS NULL"),
+        postgresql_where=text("ended_at IS NULL AND deleted_at IS NULL"),
+    ),
+)
+
+dependencies = Table(
+    "pm_dependencies",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("blocking_item_id", ID, ForeignKey("pm_work_items.id"), nullable=False),
+    Column("blocked_item_id", ID, ForeignKey("pm_work_items.id"), nullable=False),
+    Column("dependency_type", String(20), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("deleted_at", BigInteger),
+    _partial("uq_pm_dependencies_pair", "blocking_item_id", "blocked_item_id", unique=True),
+    Index("ix_pm_dependencies_blocked", "blocked_item_id"),
+)
+
+swim_lanes = Table(
+    "pm_swim_lanes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("status_value", String(40), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger),
+    _partial("uq_pm_swim_lanes_project_status", "project_id", "status_value", unique=True),
+)
+
+activity_log = Table(
+    "pm_activity_log",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("entity_type", String(20), nullable=False),
+    Column("entity_id", ID, nullable=False),
+    Column("project_id", ID),
+    Column("action", String(20), nullable=False),
+    Column("field_name", String(64)),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("user_id", String(255), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("comment", Text),
+    Index("ix_pm_activity_log_entity", "entity_type", "entity_id", "id"),
+    Index("ix_pm_activity_log_project", "project_id", "id"),
+)
+
+llm_context = Table(
+    "pm_llm_context",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("context_type", String(40), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("example_sql", Text),
+    Column("example_description", Text),
+    Column("priority", Integer, nullable=False),
+    Index("ix_pm_llm_context_category", "category", "priority"),
+    Index("ix_pm_llm_context_type", "context_type", "priority"),
+)
+
+idempotency_keys = Table(
+    "pm_idempotency_keys",
+    metadata,
+    Column("user_id", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("user_id", "key"),
+    Index("ix_pm_idempotency_keys_created", "created_at"),
+)

@@ -1,0 +1,182 @@
+"""TenantConnectionManager: tenant ids → open, migrated tenant stores, in a bounded LRU."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pm.core.errors import TenantUnknown
+from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
+from pm.db import migrate
+from pm.db.sqlite import SqliteStore, checkpoint, connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """What the manager needs to know about where and how tenants are stored."""
+
+    base_path: Path
+    max_open: int = 256
+    auto_create: bool = True
+    busy_timeout: float = 5.0
+    synchronous: str = "NORMAL"
+    checkpoint_interval: float = 1.0
+
+
+class TenantConnectionManager:
+    """Opens (creating and migrating on first use) and caches one SqliteStore per tenant."""
+
+    def __init__(self, config: StorageConfig) -> None:
+        self.config = config
+        self._stores: OrderedDict[str, SqliteStore] = OrderedDict()
+        self._opening: dict[str, asyncio.Future[SqliteStore]] = {}
+        self._closing: set[SqliteStore] = set()
+        self._checkpointer: asyncio.Task[None] | None = None
+
+    def tenant_path(self, tenant_id: str) -> Path:
+        """Where a tenant's database lives."""
+        return self.config.base_path / "tenants" / validate_tenant_id(tenant_id) / "main.db"
+
+    @property
+    def open_count(self) -> int:
+        """How many tenant stores are open right now."""
+        return len(self._stores)
+
+    async def get(self, tenant_id: str) -> SqliteStore:
+        """The open store of `tenant_id`, opening it (once, however many callers) if needed."""
+        store = self._stores.get(tenant_id)
+        if store is not None:
+            self._stores.move_to_end(tenant_id)
+            return store
+        validate_tenant_id(tenant_id)
+        pending = self._opening.get(tenant_id)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._opening[tenant_id] = pending
+            try:
+                store = await asyncio.to_thread(self._open_sync, tenant_id)
+            except BaseException as exc:
+                pending.set_exception(exc)
+                pending.exception()  # mark retrieved: waiters re-raise it themselves
+                raise
+            finally:
+                self._opening.pop(tenant_id, None)
+            self._stores[tenant_id] = store
+            pending.set_result(store)
+            self._evict()
+            return store
+        return await asyncio.shield(pending)
+
+    async def acquire(self, tenant_id: str) -> SqliteStore:
+        """The tenant's store, held open (never closed by eviction) until `release`."""
+        store = await self.get(tenant_id)
+        store.leases += 1
+        return store
+
+    def release(self, store: SqliteStore) -> None:
+        """Give back a store taken with `acquire`; closes it if it was evicted meanwhile."""
+        store.leases -= 1
+        if store.leases == 0 and store in self._closing:
+            self._closing.discard(store)
+            self._close_later(store)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, tenant_id: str) -> AsyncIterator[SqliteStore]:
+        """`acquire` and `release` around a block."""
+        store = await self.acquire(tenant_id)
+        try:
+            yield store
+        finally:
+            self.release(store)
+
+    def _close_later(self, store: SqliteStore) -> None:
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(store.close))
+        task.add_done_callback(_log_failure)
+
+    def _open_sync(self, tenant_id: str) -> SqliteStore:
+        path = self.tenant_path(tenant_id)
+        if not path.exists():
+            if not self.config.auto_create:
+                raise TenantUnknown(f"tenant {tenant_id!r} is not provisioned here")
+            with migrate.file_lock(path.parent / ".lock"):
+                if not path.exists():
+                    migrate.create_from_template(self.config.base_path, path)
+                    log.info("tenant created", extra={"tenant_id": tenant_id})
+        conn = connect(path, synchronous=self.config.synchronous)
+        if migrate.current_revision(conn) != migrate.head_revision():
+            with migrate.file_lock(path.parent / ".lock"):
+                if migrate.current_revision(conn) != migrate.head_revision():
+                    migrate.upgrade_sqlite(path)
+                    log.info("tenant migrated", extra={"tenant_id": tenant_id})
+        return SqliteStore(tenant_id, path, conn, self.config.busy_timeout)
+
+    def provision(self, tenant_id: str) -> Path:
+        """Create (if missing) and migrate a tenant's database; blocking, for the CLI."""
+        path = self.tenant_path(tenant_id)
+        with migrate.file_lock(path.parent / ".lock"):
+            if not path.exists():
+                migrate.create_from_template(self.config.base_path, path)
+        migrate.upgrade_sqlite(path)
+        return path
+
+    def known_tenants(self) -> list[str]:
+        """Every tenant with a database under the base path."""
+        root = self.config.base_path / "tenants"
+        if not root.is_dir():
+            return []
+        return sorted(
+            p.name
+            for p in root.iterdir()
+            if TENANT_PATTERN.match(p.name) and (p / "main.db").exists()
+        )
+
+    def _evict(self) -> None:
+        while len(self._stores) > self.config.max_open:
+            tenant_id, store = next(iter(self._stores.items()))
+            del self._stores[tenant_id]
+            if store.leases:
+                self._closing.add(store)  # closed by the last lease holder
+            else:
+                self._close_later(store)
+
+    def start(self) -> None:
+        """Start the background WAL checkpointer (call from a running loop)."""
+        if self._checkpointer is None:
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint_loop())
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.checkpoint_interval)
+            for store in [s for s in self._stores.values() if s.commits_since_checkpoint]:
+                store.commits_since_checkpoint = 0
+                try:
+                    await asyncio.to_thread(checkpoint, store.path)
+                except Exception:
+                    log.warning(
+                        "checkpoint failed", exc_info=True, extra={"tenant_id": store.tenant_id}
+                    )
+
+    async def close(self) -> None:
+        """Stop the checkpointer and close every store."""
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
+        stores = list(self._stores.values()) + list(self._closing)
+        self._stores.clear()
+        self._closing.clear()
+        for store in stores:
+            await asyncio.to_thread(store.close)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("closing a tenant store failed", exc_info=task.exception())

@@ -1,0 +1,1 @@
+"""Domain events: what changed, published to subscribers after the transaction commits."""

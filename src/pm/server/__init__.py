@@ -1,0 +1,1 @@
+"""Settings, the application factory and the `pm-server` command."""

@@ -1,0 +1,132 @@
+"""`pm-server`: serve (the default), migrate, token, tenant create."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pm import logs
+from pm.server.settings import Settings, SettingsError, load_settings
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help="The pm backend server (REST + WebSocket, one SQLite file per tenant).",
+)
+EnvFile = Annotated[Path | None, typer.Option("--env-file", help="Read settings from this file.")]
+
+
+def _settings(env_file: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(env_file, **{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        typer.echo(f"pm-server: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+Host = Annotated[str | None, typer.Option(help="Bind address (SERVER_HOST).")]
+Port = Annotated[int | None, typer.Option(help="Port (SERVER_PORT).")]
+
+
+@cli.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context, env_file: EnvFile = None, host: Host = None, port: Port = None
+) -> None:
+    """With no command, serve."""
+    if ctx.invoked_subcommand is None:
+        serve(env_file=env_file, host=host, port=port)
+
+
+@cli.command()
+def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from pm.server.app import create_app
+
+    settings = _settings(env_file, server_host=host, server_port=port)
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        app = create_app(settings)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"pm-server: cannot start: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(
+        app,
+        host=settings.server_host,
+        port=settings.server_port,
+        log_config=None,
+        access_log=False,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.command()
+def migrate(env_file: EnvFile = None) -> None:
+    """Upgrade every tenant database under DB_PATH to the newest schema."""
+    from pm.db.migrate import upgrade_sqlite
+    from pm.db.tenants import TenantConnectionManager
+    from pm.server.app import storage_config
+
+    settings = _settings(env_file)
+    manager = TenantConnectionManager(storage_config(settings))
+    tenants = manager.known_tenants()
+    for tenant in tenants:
+        upgrade_sqlite(manager.tenant_path(tenant))
+        typer.echo(f"migrated {tenant}")
+    typer.echo(f"{len(tenants)} tenant(s) at the newest schema")
+
+
+@cli.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="tenant_id claim")],
+    user: Annotated[str, typer.Option(help="sub claim (user id)")],
+    hours: Annotated[float | None, typer.Option(help="Lifetime (JWT_EXPIRATION_HOURS).")] = None,
+    env_file: EnvFile = None,
+) -> None:
+    """Print a signed JWT for development (uses the configured key)."""
+    from pm.auth.jwt import mint
+    from pm.server.app import jwt_config
+
+    settings = _settings(env_file)
+    try:
+        typer.echo(
+            mint(
+                jwt_config(settings),
+                tenant,
+                user,
+                hours if hours is not None else settings.jwt_expiration_hours,
+            )
+        )
+    except Exception as exc:
+        typer.echo(f"pm-server: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+tenant_cli = typer.Typer(help="Provision tenants (when TENANT_AUTO_CREATE is false).")
+cli.add_typer(tenant_cli, name="tenant")
+
+
+@tenant_cli.command("create")
+def tenant_create(tenant: str, env_file: EnvFile = None) -> None:
+    """Create (or upgrade) a tenant's database."""
+    from pm.db.tenants import TenantConnectionManager
+    from pm.server.app import storage_config
+
+    settings = _settings(env_file)
+    manager = TenantConnectionManager(storage_config(settings))
+    try:
+        path = manager.provision(tenant)
+    except Exception as exc:
+        typer.echo(f"pm-server: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"tenant {tenant} ready at {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(cli())

@@ -1,0 +1,88 @@
+"""Configuration from the environment (and an optional env file), with the seed's names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the server; the environment variable is the upper-case field name."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    server_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
+    server_port: int = Field(3000, ge=1, le=65535)
+    db_path: Path = Path("./data")
+
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal[
+        "HS256",
+        "HS384",
+        "HS512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "EdDSA",
+    ] = "HS256"
+    jwt_public_key: str | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_expiration_hours: float = Field(24, gt=0, le=24 * 366)
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_format: Literal["json", "text"] = "json"
+
+    tenant_cache_size: int = Field(256, ge=1, le=100_000)
+    tenant_auto_create: bool = True
+    sqlite_busy_timeout: float = Field(5.0, ge=0, le=300)
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "NORMAL"
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper_sync(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SettingsError(Exception):
+    """Settings that cannot start a server; the message names each bad variable."""
+
+
+def load_settings(env_file: Path | None = None, **overrides: object) -> Settings:
+    """Read settings from the environment (and `env_file`), naming any bad variable."""
+    if env_file is not None and not env_file.is_file():
+        raise SettingsError(f"env file {env_file} does not exist")
+    try:
+        factory: Any = Settings  # _env_file is a pydantic-settings init argument
+        return cast(Settings, factory(_env_file=env_file, **overrides))
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(lines)) from exc

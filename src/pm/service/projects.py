@@ -1,0 +1,110 @@
+"""Project use cases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TypedDict
+
+from pm.core import activity, projects, swim_lanes
+from pm.core.enums import EntityType, ProjectStatus
+from pm.core.errors import Conflict
+from pm.core.ids import new_id
+from pm.core.projects import Project
+from pm.core.swim_lanes import SwimLane
+from pm.core.versioning import check_version
+from pm.db.repos import projects as repo
+from pm.db.repos import sprints as sprint_repo
+from pm.db.repos import swim_lanes as lane_repo
+from pm.db.repos import work_items as item_repo
+from pm.events.types import Event
+from pm.service import lookups
+from pm.service.uow import Reader, UnitOfWork
+
+
+class ProjectPatch(TypedDict, total=False):
+    """Fields of a project an update may set."""
+
+    title: str
+    description: str | None
+    status: ProjectStatus
+
+
+async def create_project(
+    uow: UnitOfWork, key: str, title: str, description: str | None = None
+) -> Project:
+    """Create a project with its four default swim lanes."""
+    projects.validate_key(key)
+    title = projects.validate_title(title)
+    if await repo.key_taken(uow.ex, key):
+        raise Conflict(f"project key {key!r} is already taken", field="key")
+    user, now = uow.actor.user_id, uow.now
+    project = Project(
+        new_id(), key, title, description, ProjectStatus.ACTIVE, 1, 1, now, now, user, user, None
+    )
+    await repo.insert(uow.ex, project)
+    lanes = [
+        SwimLane(new_id(), project.id, name, value, position, True, now, now, None)
+        for position, (value, name) in enumerate(swim_lanes.DEFAULT_LANES)
+    ]
+    await lane_repo.insert_many(uow.ex, lanes)
+    uow.log(EntityType.PROJECT, project.id, project.id, "created")
+    uow.emit(Event("project_created", user, project.id, project.id, project))
+    return project
+
+
+async def get_project(reader: Reader, project_id: str) -> Project:
+    """A live project."""
+    return await lookups.project(reader.ex, project_id)
+
+
+async def list_projects(reader: Reader, after: str, limit: int) -> list[Project]:
+    """Live projects by key, after the cursor."""
+    return await repo.list_live(reader.ex, after, limit)
+
+
+async def update_project(
+    uow: UnitOfWork, project_id: str, patch: ProjectPatch, expected_version: int | None = None
+) -> Project:
+    """Change a project's title, description or status."""
+    current = await lookups.project(uow.ex, project_id)
+    check_version(current, expected_version, "project")
+    if "title" in patch:
+        patch["title"] = projects.validate_title(patch["title"])
+    changed = replace(current, **patch)
+    changes = activity.diff(current, changed, projects.UPDATABLE_FIELDS)
+    if not changes:
+        return current
+    changed = replace(
+        changed, version=current.version + 1, updated_at=uow.now, updated_by=uow.actor.user_id
+    )
+    await repo.update(uow.ex, changed)
+    uow.log(EntityType.PROJECT, project_id, project_id, "updated", changes)
+    uow.emit(
+        Event("project_updated", uow.actor.user_id, project_id, project_id, changed, tuple(changes))
+    )
+    return changed
+
+
+async def delete_project(
+    uow: UnitOfWork, project_id: str, expected_version: int | None = None
+) -> None:
+    """Soft-delete a project with its work items and sprints."""
+    current = await lookups.project(uow.ex, project_id)
+    check_version(current, expected_version, "project")
+    user, now = uow.actor.user_id, uow.now
+    await repo.update(
+        uow.ex,
+        replace(
+            current, deleted_at=now, updated_at=now, updated_by=user, version=current.version + 1
+        ),
+    )
+    items = await item_repo.delete_for_project(uow.ex, project_id, now, user)
+    sprints = await sprint_repo.delete_for_project(uow.ex, project_id, now, user)
+    uow.log(
+        EntityType.PROJECT,
+        project_id,
+        project_id,
+        "deleted",
+        comment=f"with {items} work item(s) and {sprints} sprint(s)",
+    )
+    uow.emit(Event("project_deleted", user, project_id, project_id))

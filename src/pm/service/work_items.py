@@ -1,0 +1,213 @@
+"""Work item use cases: create, read, list, update (including moves), delete with descendants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import TypedDict
+
+from pm.core import activity, projects, work_items
+from pm.core.enums import EntityType, Priority, WorkItemType
+from pm.core.errors import InvalidInput
+from pm.core.ids import new_id
+from pm.core.sprints import accepts_items
+from pm.core.swim_lanes import DEFAULT_STATUS
+from pm.core.versioning import check_version
+from pm.core.work_items import WorkItem, WorkItemDetail
+from pm.db.repos import projects as project_repo
+from pm.db.repos import swim_lanes as lane_repo
+from pm.db.repos import work_items as repo
+from pm.db.repos.work_items import ItemFilter
+from pm.events.types import Event
+from pm.service import cascade, lookups
+from pm.service.uow import Reader, UnitOfWork
+
+_FIELDS = tuple(f.name for f in fields(WorkItem))
+
+
+@dataclass(frozen=True, slots=True)
+class NewWorkItem:
+    """What a caller supplies to create a work item."""
+
+    item_type: WorkItemType
+    title: str
+    description: str | None = None
+    parent_id: str | None = None
+    status: str | None = None
+    priority: Priority = Priority.MEDIUM
+    story_points: int | None = None
+    assignee_id: str | None = None
+    sprint_id: str | None = None
+    position: int | None = None
+
+
+class WorkItemPatch(TypedDict, total=False):
+    """Fields of a work item an update may set (a present None clears the field)."""
+
+    title: str
+    description: str | None
+    status: str
+    priority: Priority
+    story_points: int | None
+    assignee_id: str | None
+    sprint_id: str | None
+    parent_id: str | None
+    position: int
+
+
+async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -> WorkItem:
+    """Create an epic, story or task in a project."""
+    ex = uow.ex
+    project = await lookups.project(ex, project_id)
+    title = projects.validate_title(new.title)
+    parent = None
+    if new.parent_id is not None:
+        parent = await lookups.referenced_item(ex, new.parent_id, "parent_id")
+    work_items.validate_parent(new.item_type, project_id, parent)
+    status = new.status if new.status is not None else DEFAULT_STATUS
+    if not await lane_repo.has_status(ex, project_id, status):
+        work_items.validate_status(status, await lane_repo.statuses(ex, project_id))
+    if new.sprint_id is not None:
+        await _check_sprint(uow, new.sprint_id, new.item_type, project_id)
+    number = await project_repo.take_item_number(ex, project_id)
+    user, now = uow.actor.user_id, uow.now
+    item = WorkItem(
+        new_id(),
+        project_id,
+        new.item_type,
+        number,
+        work_items.item_key(project.key, number),
+        new.parent_id,
+        number if new.position is None else new.position,
+        title,
+        new.description,
+        status,
+        new.priority,
+        new.story_points,
+        new.assignee_id,
+        new.sprint_id,
+        1,
+        now,
+        now,
+        user,
+        user,
+        None,
+    )
+    await repo.insert(ex, item)
+    uow.log(EntityType.WORK_ITEM, item.id, project_id, "created")
+    uow.emit(
+        Event(
+            "work_item_created",
+            user,
+            item.id,
+            project_id,
+            item,
+            sprint_ids=_ids(item.sprint_id),
+            work_item_ids=_tree_ids(item),
+        )
+    )
+    return item
+
+
+async def get_work_item(reader: Reader, id_or_key: str) -> WorkItemDetail:
+    """A work item by id or key, with its ancestors and descendants."""
+    item = await lookups.work_item(reader.ex, id_or_key)
+    return WorkItemDetail(
+        **{f: getattr(item, f) for f in _FIELDS},
+        ancestor_ids=await repo.ancestor_ids(reader.ex, item.id),
+        descendant_ids=await repo.descendant_ids(reader.ex, item.id),
+    )
+
+
+async def list_work_items(
+    reader: Reader, project_id: str, flt: ItemFilter, after: int, limit: int
+) -> list[WorkItem]:
+    """A page of a project's work items, by item number."""
+    await lookups.project(reader.ex, project_id)
+    return await repo.list_for_project(reader.ex, project_id, flt, after, limit)
+
+
+async def update_work_item(
+    uow: UnitOfWork, id_or_key: str, patch: WorkItemPatch, expected_version: int | None = None
+) -> WorkItem:
+    """Change fields of a work item, moving it in the hierarchy or between sprints."""
+    ex = uow.ex
+    current = await lookups.work_item(ex, id_or_key)
+    check_version(current, expected_version, "work item")
+    if "title" in patch:
+        patch["title"] = projects.validate_title(patch["title"])
+    changed = replace(current, **patch)
+    if changed.status != current.status and not await lane_repo.has_status(
+        ex, current.project_id, changed.status
+    ):
+        work_items.validate_status(changed.status, await lane_repo.statuses(ex, current.project_id))
+    if changed.parent_id != current.parent_id:
+        await _check_move(uow, current, changed.parent_id)
+    if changed.sprint_id != current.sprint_id and changed.sprint_id is not None:
+        await _check_sprint(uow, changed.sprint_id, current.item_type, current.project_id)
+    changes = activity.diff(current, changed, work_items.UPDATABLE_FIELDS)
+    if not changes:
+        return current
+    changed = replace(
+        changed, version=current.version + 1, updated_at=uow.now, updated_by=uow.actor.user_id
+    )
+    await repo.update(ex, changed)
+    uow.log(EntityType.WORK_ITEM, changed.id, changed.project_id, "updated", changes)
+    uow.emit(
+        Event(
+            "work_item_updated",
+            uow.actor.user_id,
+            changed.id,
+            changed.project_id,
+            changed,
+            tuple(changes),
+            sprint_ids=_ids(current.sprint_id, changed.sprint_id),
+            work_item_ids=_tree_ids(current, changed),
+        )
+    )
+    return changed
+
+
+async def delete_work_item(
+    uow: UnitOfWork, id_or_key: str, expected_version: int | None = None
+) -> list[str]:
+    """Soft-delete a work item and everything below it; returns the deleted ids."""
+    item = await lookups.work_item(uow.ex, id_or_key)
+    check_version(item, expected_version, "work item")
+    below = await repo.descendant_ids(uow.ex, item.id)
+    deleted = [item.id]
+    # Deepest first, so every child goes before its parent.
+    for child_id in reversed(below):
+        child = await repo.get(uow.ex, child_id)
+        if child is not None:
+            await cascade.delete_item(uow, child)
+            deleted.append(child.id)
+    await cascade.delete_item(uow, item)
+    return deleted
+
+
+async def _check_move(uow: UnitOfWork, item: WorkItem, parent_id: str | None) -> None:
+    parent = None
+    if parent_id is not None:
+        parent = await lookups.referenced_item(uow.ex, parent_id, "parent_id")
+        work_items.validate_move(item.id, parent_id, await repo.ancestor_ids(uow.ex, parent_id))
+    work_items.validate_parent(item.item_type, item.project_id, parent)
+
+
+async def _check_sprint(
+    uow: UnitOfWork, sprint_id: str, item_type: WorkItemType, project_id: str
+) -> None:
+    sprint = await lookups.referenced_sprint(uow.ex, sprint_id)
+    work_items.validate_sprint_member(item_type, sprint.project_id, project_id)
+    if not accepts_items(sprint):
+        raise InvalidInput(
+            f"sprint {sprint.name!r} is {sprint.status.value} and takes no items", field="sprint_id"
+        )
+
+
+def _ids(*values: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v is not None))
+
+
+def _tree_ids(*items: WorkItem) -> tuple[str, ...]:
+    """The item and its parents: subscribers of a parent also hear about its children."""
+    return _ids(*(i.id for i in items), *(i.parent_id for i in items))
