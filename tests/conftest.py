@@ -15,7 +15,7 @@ from pm.db import migrate
 from pm.server.app import create_app
 from pm.server.settings import Settings
 
-SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+SECRET = "test-secret-that-is-long-enough-for-every-hmac-algorithm-0123456789abcdef"
 JWT = JwtConfig(SECRET)
 
 

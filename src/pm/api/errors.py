@@ -48,13 +48,6 @@ _HTTP_CODES = {
 }
 
 
-class PayloadTooLarge(Exception):
-    """The request body is larger than MAX_BODY_BYTES."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body exceeds the limit of {limit} bytes")
-
-
 def status_of(exc: e.DomainError) -> int:
     """The HTTP status of a domain error."""
     for cls, status in _STATUS:
@@ -138,9 +131,6 @@ def install(app: FastAPI) -> None:
         headers = dict(http.headers) if http.headers else None
         return problem(http.status_code, code, str(http.detail), headers=headers)
 
-    async def on_too_large(_: Request, exc: Exception) -> Response:
-        return problem(413, "PAYLOAD_TOO_LARGE", str(exc), headers={"Connection": "close"})
-
     async def on_unexpected(_: Request, exc: Exception) -> Response:
         log.error("unhandled error", exc_info=exc)
         return problem(500, "INTERNAL_ERROR", "an unexpected error occurred; it has been logged")
@@ -148,5 +138,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(e.DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(PayloadTooLarge, on_too_large)
     app.add_exception_handler(Exception, on_unexpected)

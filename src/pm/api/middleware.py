@@ -9,7 +9,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pm.api.errors import PayloadTooLarge, problem
+from pm.api.errors import problem
 from pm.logs import request_id
 
 access_log = logging.getLogger("pm.access")
@@ -61,16 +61,20 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if length is not None and (not length.isdigit() or int(length) > self.max_body):
-                response = problem(
-                    413,
-                    "PAYLOAD_TOO_LARGE",
-                    f"the request body exceeds the limit of {self.max_body} bytes",
-                    headers={"Connection": "close"},
-                )
+            too_large = length is not None and (not length.isdigit()
+                                                or int(length) > self.max_body)
+            if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
+                # A body without Content-Length (chunked) is read up front, up to the limit.
+                body = await self._read_capped(receive)
+                too_large = body is None
+                receive = _replay(body or b"", receive)
+            if too_large:
+                response = problem(413, "PAYLOAD_TOO_LARGE", f"the request body exceeds the "
+                                   f"limit of {self.max_body} bytes",
+                                   headers={"Connection": "close"})
                 await response(scope, receive, send_with_id)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             if self.log_access:
                 access_log.info(
@@ -86,17 +90,32 @@ class RequestContextMiddleware:
                     },
                 )
 
-    def _limited(self, receive: Receive) -> Receive:
-        received = 0
-        limit = self.max_body
-
-        async def receive_limited() -> Message:
-            nonlocal received
+    async def _read_capped(self, receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it grows past the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(limit)
-            return message
+            if message["type"] != "http.request":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
-        return receive_limited
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive callable that yields the already-read body once, then defers to `receive`."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,78 @@
+"""HTTP-level behaviour: problem+json everywhere, request ids, body limit, lock contention."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from tests.conftest import bearer
+from tests.helpers import API, create_project
+
+
+async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    given = await client.get("/health", headers={"X-Request-ID": "trace-123"})
+    assert given.headers["x-request-id"] == "trace-123"
+    made = await client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+    assert made.headers["x-request-id"] != "bad id with spaces"
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_unknown_route_and_method_are_problem_json(client: httpx.AsyncClient) -> None:
+    missing = await client.get(f"{API}/nothing-here", headers=bearer())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["code"] == "NOT_FOUND"
+    wrong = await client.delete(f"{API}/projects", headers=bearer())
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
+    big = {"key": "BIG", "title": "x", "description": "y" * (1024 * 1024)}
+    response = await client.post(f"{API}/projects", json=big, headers=bearer())
+    assert response.status_code == 413
+    assert response.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+    async def chunks() -> object:
+        for _ in range(20):
+            yield b"x" * 65536
+
+    streamed = await client.post(f"{API}/projects", content=chunks(),  # type: ignore[arg-type]
+                                 headers={**bearer(), "content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert (await client.get(f"{API}/projects", headers=bearer())).json()["items"] == []
+
+
+async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{API}/projects", content=b"{not json",
+                                 headers={**bearer(), "content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_write_lock_held_elsewhere_answers_503_with_retry_after(
+        app: FastAPI, client: httpx.AsyncClient, data_dir: Path) -> None:
+    await create_project(client, bearer())
+    store = await app.state.services.tenancy.manager.get("acme")
+    store.busy_timeout = 0.2
+    outsider = sqlite3.connect(data_dir / "tenants" / "acme" / "main.db", isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    try:
+        writes = [client.post(f"{API}/projects", json={"key": f"W{n}", "title": "x"},
+                              headers=bearer()) for n in range(10)]
+        read = client.get(f"{API}/projects", headers=bearer())
+        *responses, listed = await asyncio.gather(*writes, read)
+    finally:
+        outsider.execute("ROLLBACK")
+        outsider.close()
+    assert {r.status_code for r in responses} == {503}
+    assert all(r.headers["retry-after"] for r in responses)
+    assert responses[0].json()["code"] == "SERVICE_UNAVAILABLE"
+    assert listed.status_code == 200  # readers are not blocked by the writer lock
+    ok = await client.post(f"{API}/projects", json={"key": "AFTER", "title": "x"},
+                           headers=bearer())
+    assert ok.status_code == 201
