@@ -1,7 +1,6 @@
 # Two commands on a fresh machine: `make run` and `make test`. `make help` lists the rest.
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
-export UV_PYTHON_PREFERENCE ?= managed-or-system
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test test-quick lint format typecheck proto bench crash-test clean
@@ -33,6 +32,9 @@ format: setup ## Apply ruff's formatting and safe fixes
 
 typecheck: setup ## mypy --strict on src/pm
 	$(UV) run mypy
+
+proto: setup ## Regenerate src/pm/proto/messages_pb2.py(i) from proto/messages.proto
+	$(UV) run --frozen python -m grpc_tools.protoc -Iproto --python_out=src/pm/proto --mypy_out=quiet:src/pm/proto proto/messages.proto
 
 clean: ## Remove caches and the local data directory
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache data

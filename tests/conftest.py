@@ -58,8 +58,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def token(tenant: str = "acme", user: str = "alice", hours: float = 1.0,
-          **extra: object) -> str:
+def token(tenant: str = "acme", user: str = "alice", hours: float = 1.0, **extra: object) -> str:
     """A valid JWT for the test secret."""
     return mint(JWT, tenant, user, hours, extra or None)
 

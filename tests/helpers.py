@@ -9,31 +9,47 @@ import httpx
 API = "/api/v1"
 
 
-async def create_project(client: httpx.AsyncClient, headers: dict[str, str], key: str = "PONE",
-                         title: str = "Project one", **fields: Any) -> dict[str, Any]:
+async def create_project(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    key: str = "PONE",
+    title: str = "Project one",
+    **fields: Any,
+) -> dict[str, Any]:
     """Create a project and return its JSON."""
-    response = await client.post(f"{API}/projects", json={"key": key, "title": title, **fields},
-                                 headers=headers)
+    response = await client.post(
+        f"{API}/projects", json={"key": key, "title": title, **fields}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-async def create_item(client: httpx.AsyncClient, headers: dict[str, str], project_id: str,
-                      item_type: str = "story", title: str = "An item",
-                      **fields: Any) -> dict[str, Any]:
+async def create_item(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    project_id: str,
+    item_type: str = "story",
+    title: str = "An item",
+    **fields: Any,
+) -> dict[str, Any]:
     """Create a work item and return its JSON."""
-    response = await client.post(f"{API}/projects/{project_id}/work-items",
-                                 json={"item_type": item_type, "title": title, **fields},
-                                 headers=headers)
+    response = await client.post(
+        f"{API}/projects/{project_id}/work-items",
+        json={"item_type": item_type, "title": title, **fields},
+        headers=headers,
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-async def activity_for(client: httpx.AsyncClient, headers: dict[str, str], entity_type: str,
-                       entity_id: str) -> list[dict[str, Any]]:
+async def activity_for(
+    client: httpx.AsyncClient, headers: dict[str, str], entity_type: str, entity_id: str
+) -> list[dict[str, Any]]:
     """Every activity entry of an entity, newest first."""
-    response = await client.get(f"{API}/activity",
-                                params={"entity_type": entity_type, "entity_id": entity_id,
-                                        "limit": 200}, headers=headers)
+    response = await client.get(
+        f"{API}/activity",
+        params={"entity_type": entity_type, "entity_id": entity_id, "limit": 200},
+        headers=headers,
+    )
     assert response.status_code == 200, response.text
     return list(response.json()["items"])

@@ -39,16 +39,24 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start(data_dir: Path, secret: str, port: int | None = None,
-          extra_env: dict[str, str] | None = None) -> LiveServer:
+def start(
+    data_dir: Path, secret: str, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> LiveServer:
     """Start `pm-server` and wait until /health answers (or fail with its log)."""
     port = port or free_port()
-    env = {**os.environ, "DB_PATH": str(data_dir), "JWT_SECRET": secret, "SERVER_PORT": str(port),
-           "SERVER_HOST": "127.0.0.1", "LOG_LEVEL": "warning", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "DB_PATH": str(data_dir),
+        "JWT_SECRET": secret,
+        "SERVER_PORT": str(port),
+        "SERVER_HOST": "127.0.0.1",
+        "LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
     log_path = data_dir.parent / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([str(SERVER)], env=env, stdout=log, stderr=log)  # noqa: S603
+        process = subprocess.Popen([str(SERVER)], env=env, stdout=log, stderr=log)
     server = LiveServer(f"http://127.0.0.1:{port}", port, process, env, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -26,6 +26,7 @@ _STATUS: tuple[tuple[type[e.DomainError], int], ...] = (
     (e.Unauthenticated, 401),
     (e.Unavailable, 503),
     (e.RateLimited, 429),
+    (e.ResyncRequired, 410),
 )
 _TITLES = {
     401: "Unauthorized",

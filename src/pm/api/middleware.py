@@ -61,17 +61,19 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            too_large = length is not None and (not length.isdigit()
-                                                or int(length) > self.max_body)
+            too_large = length is not None and (not length.isdigit() or int(length) > self.max_body)
             if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
                 # A body without Content-Length (chunked) is read up front, up to the limit.
                 body = await self._read_capped(receive)
                 too_large = body is None
                 receive = _replay(body or b"", receive)
             if too_large:
-                response = problem(413, "PAYLOAD_TOO_LARGE", f"the request body exceeds the "
-                                   f"limit of {self.max_body} bytes",
-                                   headers={"Connection": "close"})
+                response = problem(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    f"the request body exceeds the limit of {self.max_body} bytes",
+                    headers={"Connection": "close"},
+                )
                 await response(scope, receive, send_with_id)
                 return
             await self.app(scope, receive, send_with_id)

@@ -51,21 +51,20 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Actor:
         """The actor a token speaks for; raises Unauthenticated with the reason."""
+        return self.check(token)[0]
+
+    def check(self, token: str) -> tuple[Actor, int]:
+        """The actor and the expiry (`exp`, Unix seconds) of a valid token."""
         cached = self._cache.get(token)
         if cached is not None:
-            actor, exp = cached
-            if time.time() <= exp + LEEWAY_SECONDS:
-                return actor
+            if time.time() <= cached[1] + LEEWAY_SECONDS:
+                return cached
             del self._cache[token]
-        actor, exp = self._decode(token)
-        self._cache[token] = (actor, exp)
+        verdict = self._decode(token)
+        self._cache[token] = verdict
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
-        return actor
-
-    def expires_at(self, token: str) -> int:
-        """The `exp` of a token already verified (for connections that outlive requests)."""
-        return self._decode(token)[1]
+        return verdict
 
     def _decode(self, token: str) -> tuple[Actor, int]:
         if not token or len(token) > MAX_TOKEN_LENGTH:

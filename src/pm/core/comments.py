@@ -25,9 +25,11 @@ class Comment:
 
 
 def validate_content(content: str) -> str:
-    """Comments must say something."""
+    """Comments must say something, in at most MAX_CONTENT characters."""
     if not content.strip():
         raise InvalidInput("content must not be blank", field="content")
+    if len(content) > MAX_CONTENT:
+        raise InvalidInput(f"content must be at most {MAX_CONTENT} characters", field="content")
     return content
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 
 from pm.core.enums import DependencyType
@@ -54,3 +54,29 @@ def validate_new(
             "blocking item (directly or through other items)",
             field="blocked_item_id",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDependencies:
+    """An item's links: what blocks it, what it blocks, and what merely relates to it."""
+
+    blocking: list[Dependency]
+    blocked: list[Dependency]
+    related: list[Dependency]
+
+
+def partition(item_id: str, dependencies: Iterable[Dependency]) -> ItemDependencies:
+    """Sort an item's dependencies by role; relates_to never blocks, in either direction."""
+    blocking: list[Dependency] = []
+    blocked: list[Dependency] = []
+    related: list[Dependency] = []
+    for dep in dependencies:
+        if item_id not in (dep.blocking_item_id, dep.blocked_item_id):
+            continue
+        if dep.dependency_type is DependencyType.RELATES_TO:
+            related.append(dep)
+        elif dep.blocked_item_id == item_id:
+            blocking.append(dep)
+        elif dep.blocking_item_id == item_id:
+            blocked.append(dep)
+    return ItemDependencies(blocking, blocked, related)

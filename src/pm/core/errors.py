@@ -45,6 +45,12 @@ class Conflict(DomainError):
         self.current = current
 
 
+class ResyncRequired(DomainError):
+    """The client's resume point is older than what the server keeps: reload, then go live."""
+
+    code = "RESYNC_REQUIRED"
+
+
 class Forbidden(DomainError):
     """The caller is authenticated but may not do this."""
 

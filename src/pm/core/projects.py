@@ -34,7 +34,7 @@ UPDATABLE_FIELDS = ("title", "description", "status")
 
 def validate_key(key: str) -> str:
     """A key is 2-10 upper-case letters or digits, starting with a letter."""
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise InvalidInput(
             "key must be 2-10 upper-case letters or digits and start with a letter (e.g. PONE)",
             field="key",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from pm.core.errors import Conflict, InvalidInput
 
@@ -40,7 +40,7 @@ UPDATABLE_FIELDS = ("name", "position")
 
 def validate_status_value(value: str) -> str:
     """A lane's status value is a short snake_case identifier."""
-    if not STATUS_PATTERN.match(value):
+    if not STATUS_PATTERN.fullmatch(value):
         raise InvalidInput(
             "status_value must be 1-40 lower-case letters, digits or underscores, "
             "starting with a letter",
@@ -70,3 +70,38 @@ def validate_removal(lane: SwimLane, items_using: int) -> None:
             "move them to another lane first",
             field="lane_id",
         )
+
+
+def place(board: Sequence[SwimLane], lane: SwimLane, index: int | None, now: int) -> list[SwimLane]:
+    """The board (in order) with `lane` put at `index` (None or past the end: last), renumbered."""
+    others = [other for other in board if other.id != lane.id]
+    at = len(others) if index is None else min(index, len(others))
+    return renumber([*others[:at], lane, *others[at:]], now)
+
+
+def reorder(board: Sequence[SwimLane], lane_ids: Sequence[str], now: int) -> list[SwimLane]:
+    """The board in the order of `lane_ids`, which must name each of its lanes exactly once."""
+    by_id = {lane.id: lane for lane in board}
+    wanted = set(lane_ids)
+    if len(wanted) != len(lane_ids):
+        raise InvalidInput("lane_ids names a lane more than once", field="lane_ids")
+    unknown = sum(1 for i in lane_ids if i not in by_id)
+    if unknown:
+        raise InvalidInput(
+            f"lane_ids names {unknown} lane(s) that are not on this board", field="lane_ids"
+        )
+    missing = [lane.id for lane in board if lane.id not in wanted]
+    if missing:
+        raise InvalidInput(
+            f"lane_ids must list every lane of the board; missing: {', '.join(missing)}",
+            field="lane_ids",
+        )
+    return renumber([by_id[i] for i in lane_ids], now)
+
+
+def renumber(ordered: Sequence[SwimLane], now: int) -> list[SwimLane]:
+    """Positions 0, 1, 2... in the given order; lanes whose position changes are touched."""
+    return [
+        lane if lane.position == index else replace(lane, position=index, updated_at=now)
+        for index, lane in enumerate(ordered)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from pm.core.errors import InvalidInput
+from pm.core.errors import Forbidden, InvalidInput
 
 MAX_DURATION = 2**31 - 1
 
@@ -43,6 +43,18 @@ def duration(started_at: int, ended_at: int | None) -> int | None:
     if ended_at - started_at > MAX_DURATION:
         raise InvalidInput("a time entry cannot be longer than 68 years", field="ended_at")
     return ended_at - started_at
+
+
+def check_owner(entry: TimeEntry, user_id: str) -> None:
+    """Only the user who tracked the time may change, stop or delete the entry."""
+    if entry.user_id != user_id:
+        raise Forbidden("only the owner of a time entry can change, stop or delete it")
+
+
+def check_running(entry: TimeEntry) -> None:
+    """Only a running timer can be stopped."""
+    if not entry.running:
+        raise InvalidInput("this time entry is not a running timer", field="time_entry_id")
 
 
 def stop(entry: TimeEntry, now: int) -> TimeEntry:

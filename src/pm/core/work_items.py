@@ -73,7 +73,7 @@ def item_key(project_key: str, number: int) -> str:
 
 def parse_item_key(text: str) -> tuple[str, int] | None:
     """Split "PONE-42" into ("PONE", 42); None when `text` is not an item key."""
-    match = ITEM_KEY_PATTERN.match(text)
+    match = ITEM_KEY_PATTERN.fullmatch(text)
     if match is None:
         return None
     return match.group(1), int(match.group(2))

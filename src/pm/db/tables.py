@@ -216,3 +216,28 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("user_id", "key"),
     Index("ix_pm_idempotency_keys_created", "created_at"),
 )
+
+# The tenant's event stream: `seq` strictly increases with no gaps, because it is taken from
+# the single counter row inside the writing transaction (a rolled-back write takes nothing).
+event_seq = Table(
+    "pm_event_seq",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+events = Table(
+    "pm_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("entity_id", ID, nullable=False),
+    Column("project_id", ID),
+    Column("sprint_ids", Text, nullable=False),
+    Column("work_item_ids", Text, nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("ix_pm_events_project_seq", "project_id", "seq"),
+    Index("ix_pm_events_created", "created_at"),
+)

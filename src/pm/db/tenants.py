@@ -134,7 +134,7 @@ class TenantConnectionManager:
         return sorted(
             p.name
             for p in root.iterdir()
-            if TENANT_PATTERN.match(p.name) and (p / "main.db").exists()
+            if TENANT_PATTERN.fullmatch(p.name) and (p / "main.db").exists()
         )
 
     def _evict(self) -> None:

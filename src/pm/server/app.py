@@ -8,16 +8,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import WebSocketRoute
 
 from pm.api import errors
 from pm.api.deps import Services
 from pm.api.middleware import RequestContextMiddleware
-from pm.api.routes import health, projects, work_items
+from pm.api.routes import (
+    activity,
+    comments,
+    dependencies,
+    events,
+    health,
+    llm_context,
+    projects,
+    sprints,
+    swim_lanes,
+    time_entries,
+    work_items,
+)
 from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.tenants import StorageConfig, TenantConnectionManager
+from pm.events.hub import Hub
 from pm.server.settings import Settings
 from pm.service.uow import Publisher, Tenancy
+from pm.ws.context import WsServices
+from pm.ws.endpoint import WsRuntime, websocket_endpoint
+from pm.ws.limits import WsLimits
+from pm.ws.registry import ConnectionRegistry
 
 API_PREFIX = "/api/v1"
 READY_TENANT = "default"
@@ -31,6 +49,11 @@ def jwt_config(settings: Settings) -> JwtConfig:
             if settings.jwt_secret
             else load_or_create_secret(settings.db_path)
         )
+        minimum = {"HS256": 32, "HS384": 48, "HS512": 64}[settings.jwt_algorithm]
+        if len(secret.encode()) < minimum:
+            raise ValueError(
+                f"JWT_SECRET must be at least {minimum} bytes for {settings.jwt_algorithm}"
+            )
         key = secret
     else:
         if not settings.jwt_public_key:
@@ -53,6 +76,20 @@ def storage_config(settings: Settings) -> StorageConfig:
     )
 
 
+def ws_limits(settings: Settings) -> WsLimits:
+    """The WebSocket endpoint's limits."""
+    return WsLimits(
+        max_frame_bytes=settings.ws_max_frame_bytes,
+        max_subscriptions=settings.ws_max_subscriptions,
+        max_connections_per_user=settings.ws_max_connections_per_user,
+        max_connections_per_tenant=settings.ws_max_connections_per_tenant,
+        rate_per_second=settings.ws_rate_per_second,
+        rate_burst=settings.ws_rate_burst,
+        send_queue=settings.ws_send_queue,
+        max_replay=settings.ws_max_replay,
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -62,11 +99,24 @@ def create_app(
 ) -> FastAPI:
     """Build the app; a host platform may pass its own connection manager, verifier, publisher."""
     manager = connection_manager or TenantConnectionManager(storage_config(settings))
-    tenancy = Tenancy(manager, publish)
+    hub = Hub()
+    tenancy = Tenancy(
+        manager, publish or hub.publish, event_retention=settings.event_retention_hours * 3600
+    )
     services = Services(
         tenancy=tenancy,
         verifier=verifier or TokenVerifier(jwt_config(settings)),
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
+    )
+    limits = ws_limits(settings)
+    ws_runtime = WsRuntime(
+        services=WsServices(tenancy, services.idempotency_ttl),
+        verifier=services.verifier,
+        hub=hub,
+        registry=ConnectionRegistry(limits),
+        limits=limits,
+        allowed_origins=frozenset(settings.cors_origins),
+        http_error=errors.domain_error_response,
     )
     owns_manager = connection_manager is None
 
@@ -91,11 +141,24 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.ws_runtime = ws_runtime
+    app.state.hub = hub
     app.state.settings = settings
     app.state.ready_tenant = READY_TENANT
     errors.install(app)
     app.include_router(health.router)
-    for module in (projects, work_items):
+    for module in (
+        projects,
+        work_items,
+        comments,
+        time_entries,
+        dependencies,
+        sprints,
+        swim_lanes,
+        activity,
+        llm_context,
+        events,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
@@ -105,5 +168,6 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

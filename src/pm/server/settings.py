@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "NORMAL"
     max_body_bytes: int = Field(1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
+    event_retention_hours: int = Field(168, ge=1, le=24 * 366)
+
+    ws_max_frame_bytes: int = Field(65_536, ge=1024, le=16 * 1_048_576)
+    ws_max_subscriptions: int = Field(1000, ge=1)
+    ws_max_connections_per_user: int = Field(20, ge=1)
+    ws_max_connections_per_tenant: int = Field(2000, ge=1)
+    ws_rate_per_second: float = Field(50, gt=0)
+    ws_rate_burst: int = Field(100, ge=1)
+    ws_send_queue: int = Field(1000, ge=10)
+    ws_max_replay: int = Field(10_000, ge=1)
+    ws_ping_interval: float = Field(20, gt=0)
+    ws_ping_timeout: float = Field(20, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

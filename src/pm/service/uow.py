@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from pm.core.activity import ActivityEntry, FieldChange
@@ -12,11 +13,18 @@ from pm.core.enums import EntityType
 from pm.core.ids import new_id
 from pm.db.executor import Executor
 from pm.db.repos import activity
-from pm.db.sqlite import SqliteStore, SqliteTransaction
+from pm.db.repos import events as event_repo
+from pm.db.repos.events import StoredEvent
+from pm.db.sqlite import SqliteStore
 from pm.db.tenants import TenantConnectionManager
+from pm.events.codec import event_body
 from pm.events.types import Event
 
-Publisher = Callable[[str, Sequence[Event]], Awaitable[None]]
+log = logging.getLogger(__name__)
+_PURGE_EVERY = 600
+
+# Receives committed events in sequence order; must not block (it runs under the write lock).
+Publisher = Callable[[str, Sequence[StoredEvent]], None]
 
 
 class Reader:
@@ -33,33 +41,38 @@ class Reader:
 class UnitOfWork(Reader):
     """`async with tenancy.unit_of_work(actor) as uow:` — one write transaction.
 
-    Activity entries and events are collected while the use case runs; on a clean exit the
-    activity is written and the transaction commits, and only then are events published.
-    Any exception rolls everything back and publishes nothing.
+    Activity entries and events are collected while the use case runs. On a clean exit the
+    activity rows and the events (numbered from the tenant's gap-free sequence) are written
+    and the transaction commits; the events are then handed to the publisher, still under
+    the tenant's write lock so that subscribers receive them in sequence order. Any
+    exception rolls everything back and publishes nothing.
     """
 
-    __slots__ = ("_activity", "_manager", "_publish", "_store", "_tx", "events")
+    __slots__ = ("_activity", "_publish", "_store", "_tenancy", "events")
 
-    def __init__(
-        self, manager: TenantConnectionManager, actor: Actor, publish: Publisher | None
-    ) -> None:
+    def __init__(self, tenancy: Tenancy, actor: Actor) -> None:
         super().__init__(_NOT_STARTED, actor, int(time.time()))
-        self._manager = manager
-        self._publish = publish
+        self._tenancy = tenancy
+        self._publish = tenancy.publish
         self._store: SqliteStore | None = None
-        self._tx: SqliteTransaction | None = None
         self._activity: list[ActivityEntry] = []
         self.events: list[Event] = []
 
     async def __aenter__(self) -> UnitOfWork:
-        store = await self._manager.acquire(self.actor.tenant_id)
+        manager = self._tenancy.manager
+        store = await manager.acquire(self.actor.tenant_id)
         try:
-            tx = store.transaction()
-            self.ex = await tx.__aenter__()
+            await store.write_lock.acquire()
+            try:
+                await store.begin()
+            except BaseException:
+                store.write_lock.release()
+                raise
         except BaseException:
-            self._manager.release(store)
+            manager.release(store)
             raise
-        self._store, self._tx = store, tx
+        self._store = store
+        self.ex = store.executor
         self.now = int(time.time())  # the lock may have been waited for
         return self
 
@@ -69,20 +82,55 @@ class UnitOfWork(Reader):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._store is None or self._tx is None:
+        store = self._store
+        if store is None:
             raise RuntimeError("unit of work exited without being entered")
         try:
-            if exc_type is None and self._activity:
+            if exc_type is not None:
+                store.rollback()
+                return
+            try:
+                stored = await self._flush()
+                store.commit()
+            except BaseException:
+                store.rollback()
+                raise
+            if stored and self._publish is not None:
                 try:
-                    await activity.append(self.ex, self._activity)
-                except BaseException as flush_error:
-                    await self._tx.__aexit__(type(flush_error), flush_error, None)
-                    raise
-            await self._tx.__aexit__(exc_type, exc, tb)
+                    self._publish(self.actor.tenant_id, stored)
+                except Exception:
+                    log.exception(
+                        "publishing committed events failed",
+                        extra={"tenant_id": self.actor.tenant_id},
+                    )
         finally:
-            self._manager.release(self._store)
-        if exc_type is None and self.events and self._publish is not None:
-            await self._publish(self.actor.tenant_id, self.events)
+            store.write_lock.release()
+            self._tenancy.manager.release(store)
+
+    async def _flush(self) -> list[StoredEvent]:
+        """Write the collected activity and events into the open transaction."""
+        if self._activity:
+            await activity.append(self.ex, self._activity)
+        if not self.events:
+            return []
+        first = await event_repo.reserve(self.ex, len(self.events))
+        stored = [
+            StoredEvent(
+                first + i,
+                self.now,
+                e.kind,
+                e.entity_id,
+                e.project_id,
+                e.sprint_ids,
+                e.work_item_ids,
+                e.user_id,
+                event_body(e),
+            )
+            for i, e in enumerate(self.events)
+        ]
+        await event_repo.append(self.ex, stored)
+        await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, first)
+        return stored
 
     def log(
         self,
@@ -130,7 +178,7 @@ class UnitOfWork(Reader):
             )
 
     def emit(self, event: Event) -> None:
-        """Queue an event for publication after commit."""
+        """Queue an event for storage with the change and publication after commit."""
         self.events.append(event)
 
 
@@ -147,17 +195,31 @@ _NOT_STARTED: Executor = _NotStarted()  # type: ignore[assignment]
 class Tenancy:
     """Entry point of the service layer: readers and units of work for an actor's tenant."""
 
-    def __init__(self, manager: TenantConnectionManager, publish: Publisher | None = None) -> None:
+    def __init__(
+        self,
+        manager: TenantConnectionManager,
+        publish: Publisher | None = None,
+        event_retention: int = 7 * 24 * 3600,
+    ) -> None:
         self.manager = manager
         self.publish = publish
+        self.event_retention = event_retention
+        self._last_purge: dict[str, int] = {}
 
     def unit_of_work(self, actor: Actor) -> UnitOfWork:
         """A write transaction for the actor's tenant (use with `async with`)."""
-        return UnitOfWork(self.manager, actor, self.publish)
+        return UnitOfWork(self, actor)
 
     def reading(self, actor: Actor) -> ReadScope:
         """Read access for the actor's tenant (use with `async with`)."""
         return ReadScope(self.manager, actor)
+
+    async def maybe_purge(self, ex: Executor, tenant_id: str, now: int, keep_from: int) -> None:
+        """Every few minutes per tenant, forget events older than the retention period."""
+        if now - self._last_purge.get(tenant_id, 0) < _PURGE_EVERY:
+            return
+        self._last_purge[tenant_id] = now
+        await event_repo.purge(ex, now - self.event_retention, keep_from)
 
 
 class ReadScope:

@@ -41,29 +41,38 @@ async def test_body_over_one_mebibyte_is_413(client: httpx.AsyncClient) -> None:
         for _ in range(20):
             yield b"x" * 65536
 
-    streamed = await client.post(f"{API}/projects", content=chunks(),  # type: ignore[arg-type]
-                                 headers={**bearer(), "content-type": "application/json"})
+    streamed = await client.post(
+        f"{API}/projects",
+        content=chunks(),  # type: ignore[arg-type]
+        headers={**bearer(), "content-type": "application/json"},
+    )
     assert streamed.status_code == 413
     assert (await client.get(f"{API}/projects", headers=bearer())).json()["items"] == []
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{API}/projects", content=b"{not json",
-                                 headers={**bearer(), "content-type": "application/json"})
+    response = await client.post(
+        f"{API}/projects",
+        content=b"{not json",
+        headers={**bearer(), "content-type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "VALIDATION_ERROR"
 
 
 async def test_write_lock_held_elsewhere_answers_503_with_retry_after(
-        app: FastAPI, client: httpx.AsyncClient, data_dir: Path) -> None:
+    app: FastAPI, client: httpx.AsyncClient, data_dir: Path
+) -> None:
     await create_project(client, bearer())
     store = await app.state.services.tenancy.manager.get("acme")
     store.busy_timeout = 0.2
     outsider = sqlite3.connect(data_dir / "tenants" / "acme" / "main.db", isolation_level=None)
     outsider.execute("BEGIN IMMEDIATE")
     try:
-        writes = [client.post(f"{API}/projects", json={"key": f"W{n}", "title": "x"},
-                              headers=bearer()) for n in range(10)]
+        writes = [
+            client.post(f"{API}/projects", json={"key": f"W{n}", "title": "x"}, headers=bearer())
+            for n in range(10)
+        ]
         read = client.get(f"{API}/projects", headers=bearer())
         *responses, listed = await asyncio.gather(*writes, read)
     finally:
@@ -73,6 +82,5 @@ async def test_write_lock_held_elsewhere_answers_503_with_retry_after(
     assert all(r.headers["retry-after"] for r in responses)
     assert responses[0].json()["code"] == "SERVICE_UNAVAILABLE"
     assert listed.status_code == 200  # readers are not blocked by the writer lock
-    ok = await client.post(f"{API}/projects", json={"key": "AFTER", "title": "x"},
-                           headers=bearer())
+    ok = await client.post(f"{API}/projects", json={"key": "AFTER", "title": "x"}, headers=bearer())
     assert ok.status_code == 201

@@ -16,8 +16,9 @@ def _count(data_dir: Path, table: str, tenant: str = "acme") -> int:
         return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
 
 
-async def test_retry_replays_first_response_without_writing(client: httpx.AsyncClient,
-                                                            data_dir: Path) -> None:
+async def test_retry_replays_first_response_without_writing(
+    client: httpx.AsyncClient, data_dir: Path
+) -> None:
     project = await create_project(client, bearer())
     url = f"{API}/projects/{project['id']}/work-items"
     headers = {**bearer(), "Idempotency-Key": "create-1"}
@@ -44,24 +45,29 @@ async def test_same_key_different_body_is_422(client: httpx.AsyncClient) -> None
 
 async def test_keys_are_scoped_to_user_and_tenant(client: httpx.AsyncClient) -> None:
     body = {"key": "SAME", "title": "x"}
-    alice = await client.post(f"{API}/projects", json=body,
-                              headers={**bearer("acme", "alice"), "Idempotency-Key": "k1"})
-    bob = await client.post(f"{API}/projects", json={"key": "BOBS", "title": "x"},
-                            headers={**bearer("acme", "bob"), "Idempotency-Key": "k1"})
-    other_tenant = await client.post(f"{API}/projects", json=body,
-                                     headers={**bearer("globex", "alice"), "Idempotency-Key": "k1"})
+    alice = await client.post(
+        f"{API}/projects", json=body, headers={**bearer("acme", "alice"), "Idempotency-Key": "k1"}
+    )
+    bob = await client.post(
+        f"{API}/projects",
+        json={"key": "BOBS", "title": "x"},
+        headers={**bearer("acme", "bob"), "Idempotency-Key": "k1"},
+    )
+    other_tenant = await client.post(
+        f"{API}/projects", json=body, headers={**bearer("globex", "alice"), "Idempotency-Key": "k1"}
+    )
     assert alice.status_code == bob.status_code == other_tenant.status_code == 201
     assert len({alice.json()["id"], bob.json()["id"], other_tenant.json()["id"]}) == 3
 
 
 async def test_failed_request_is_not_remembered(client: httpx.AsyncClient) -> None:
     headers = {**bearer(), "Idempotency-Key": "retry-after-fix"}
-    bad = await client.post(f"{API}/projects", json={"key": "bad key", "title": "x"},
-                            headers=headers)
+    bad = await client.post(
+        f"{API}/projects", json={"key": "bad key", "title": "x"}, headers=headers
+    )
     assert bad.status_code == 422
     # The same key may be used again once the first attempt wrote nothing.
-    good = await client.post(f"{API}/projects", json={"key": "GOOD", "title": "x"},
-                             headers=headers)
+    good = await client.post(f"{API}/projects", json={"key": "GOOD", "title": "x"}, headers=headers)
     assert good.status_code == 201
 
 
@@ -74,7 +80,10 @@ async def test_delete_retry_replays_204(client: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_key_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{API}/projects", json={"key": "KEYS", "title": "x"},
-                                 headers={**bearer(), "Idempotency-Key": "x" * 256})
+    response = await client.post(
+        f"{API}/projects",
+        json={"key": "KEYS", "title": "x"},
+        headers={**bearer(), "Idempotency-Key": "x" * 256},
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "Idempotency-Key"

@@ -27,14 +27,19 @@ async def test_project_gets_four_default_lanes(client: httpx.AsyncClient) -> Non
     project = await create_project(client, bearer())
     lanes = await client.get(f"{API}/projects/{project['id']}/swim-lanes", headers=bearer())
     assert [lane["status_value"] for lane in lanes.json()] == [
-        "backlog", "in_progress", "in_review", "done"]
+        "backlog",
+        "in_progress",
+        "in_review",
+        "done",
+    ]
     assert all(lane["is_default"] for lane in lanes.json())
 
 
 async def test_duplicate_key_is_a_conflict_on_key(client: httpx.AsyncClient) -> None:
     await create_project(client, bearer(), key="DUP")
-    again = await client.post(f"{API}/projects", json={"key": "DUP", "title": "x"},
-                              headers=bearer())
+    again = await client.post(
+        f"{API}/projects", json={"key": "DUP", "title": "x"}, headers=bearer()
+    )
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
     assert again.json()["code"] == "CONFLICT"
@@ -42,8 +47,9 @@ async def test_duplicate_key_is_a_conflict_on_key(client: httpx.AsyncClient) -> 
 
 
 async def test_bad_key_names_the_field(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{API}/projects", json={"key": "lower", "title": "x"},
-                                 headers=bearer())
+    response = await client.post(
+        f"{API}/projects", json={"key": "lower", "title": "x"}, headers=bearer()
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "key"
 
@@ -65,15 +71,14 @@ async def test_pagination_walks_every_project_once(client: httpx.AsyncClient) ->
 
 
 async def test_update_with_stale_version_conflicts_and_changes_nothing(
-        client: httpx.AsyncClient) -> None:
+    client: httpx.AsyncClient,
+) -> None:
     project = await create_project(client, bearer())
     url = f"{API}/projects/{project['id']}"
-    ok = await client.patch(url, json={"title": "Renamed", "expected_version": 1},
-                            headers=bearer())
+    ok = await client.patch(url, json={"title": "Renamed", "expected_version": 1}, headers=bearer())
     assert ok.status_code == 200
     assert ok.json()["version"] == 2
-    stale = await client.patch(url, json={"title": "Lost", "expected_version": 1},
-                               headers=bearer())
+    stale = await client.patch(url, json={"title": "Lost", "expected_version": 1}, headers=bearer())
     assert stale.status_code == 409
     assert stale.json()["current"]["title"] == "Renamed"
     assert (await client.get(url, headers=bearer())).json()["title"] == "Renamed"
@@ -93,8 +98,9 @@ async def test_delete_is_soft_and_hides_the_project(client: httpx.AsyncClient) -
     assert (await client.get(url, headers=bearer())).status_code == 404
     assert (await client.get(f"{API}/projects", headers=bearer())).json()["items"] == []
     # The key stays reserved: keys are never reused.
-    again = await client.post(f"{API}/projects", json={"key": project["key"], "title": "x"},
-                              headers=bearer())
+    again = await client.post(
+        f"{API}/projects", json={"key": project["key"], "title": "x"}, headers=bearer()
+    )
     assert again.status_code == 409
 
 
@@ -102,6 +108,7 @@ async def test_unknown_fields_are_refused(client: httpx.AsyncClient) -> None:
     response = await client.post(
         f"{API}/projects",
         json={"key": "SAFE", "title": "x", "created_by": "mallory", "version": 99},
-        headers=bearer())
+        headers=bearer(),
+    )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"created_by", "version"}

@@ -14,8 +14,10 @@ from pm.db.query import sql
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 
 PING = sql("SELECT 1")
-INSERT = sql("INSERT INTO pm_llm_context (id, context_type, category, title, content, priority)"
-             " VALUES (:id, 'note', 'test', 't', 'c', 0)")
+INSERT = sql(
+    "INSERT INTO pm_llm_context (id, context_type, category, title, content, priority)"
+    " VALUES (:id, 'note', 'test', 't', 'c', 0)"
+)
 
 
 def _fds() -> int:
@@ -85,7 +87,8 @@ async def test_invalid_tenant_ids_never_reach_the_filesystem(data_dir: Path) -> 
 
 
 async def test_write_lock_held_elsewhere_gives_unavailable_and_loop_stays_free(
-        data_dir: Path) -> None:
+    data_dir: Path,
+) -> None:
     manager = TenantConnectionManager(StorageConfig(data_dir, busy_timeout=0.3))
     store = await manager.get("locked")
     outsider = sqlite3.connect(store.path, isolation_level=None)
@@ -115,10 +118,14 @@ async def test_write_lock_held_elsewhere_gives_unavailable_and_loop_stays_free(
 async def test_failed_transaction_rolls_back(data_dir: Path) -> None:
     manager = TenantConnectionManager(StorageConfig(data_dir))
     store = await manager.get("rollback")
-    with pytest.raises(RuntimeError):
+
+    async def failing() -> None:
         async with store.transaction() as ex:
             await ex.run(INSERT, {"id": "gone"})
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await failing()
     assert await store.executor.one(sql("SELECT id FROM pm_llm_context WHERE id = 'gone'")) is None
     assert not store.conn.in_transaction
     await manager.close()

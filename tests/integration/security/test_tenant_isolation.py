@@ -19,8 +19,11 @@ async def test_other_tenant_gets_404_on_every_id(client: httpx.AsyncClient) -> N
         ("PUT", f"{API}/projects/{project['id']}", {"title": "pwned"}),
         ("DELETE", f"{API}/projects/{project['id']}", None),
         ("GET", f"{API}/projects/{project['id']}/work-items", None),
-        ("POST", f"{API}/projects/{project['id']}/work-items",
-         {"item_type": "story", "title": "planted"}),
+        (
+            "POST",
+            f"{API}/projects/{project['id']}/work-items",
+            {"item_type": "story", "title": "planted"},
+        ),
         ("GET", f"{API}/work-items/{item['id']}", None),
         ("GET", f"{API}/work-items/{item['key']}", None),
         ("PATCH", f"{API}/work-items/{item['id']}", {"title": "pwned"}),

@@ -24,8 +24,7 @@ def _signed(claims: dict[str, object], key: str = SECRET, alg: str = "HS256") ->
 
 
 def _claims(**overrides: object) -> dict[str, object]:
-    claims: dict[str, object] = {"sub": "alice", "tenant_id": "acme",
-                                 "exp": int(time.time()) + 600}
+    claims: dict[str, object] = {"sub": "alice", "tenant_id": "acme", "exp": int(time.time()) + 600}
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -45,14 +44,17 @@ BAD_TOKENS = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD_TOKENS))
-async def test_bad_tokens_get_401_with_bearer_challenge(client: httpx.AsyncClient,
-                                                        name: str) -> None:
-    response = await client.get(f"{API}/projects",
-                                headers={"Authorization": f"Bearer {BAD_TOKENS[name]}"})
+async def test_bad_tokens_get_401_with_bearer_challenge(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    response = await client.get(
+        f"{API}/projects", headers={"Authorization": f"Bearer {BAD_TOKENS[name]}"}
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "AUTHENTICATION_FAILED"
-    assert response.headers["www-authenticate"].startswith('Bearer realm="pm", '
-                                                           'error="invalid_token"')
+    assert response.headers["www-authenticate"].startswith(
+        'Bearer realm="pm", error="invalid_token"'
+    )
 
 
 async def test_missing_token_is_401(client: httpx.AsyncClient) -> None:
@@ -68,15 +70,21 @@ async def test_leeway_accepts_a_token_expired_seconds_ago(client: httpx.AsyncCli
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("tenant", ["../x", "", "a" * 300, "ACME", "a/b", "..", ".hidden",
-                                    "a\x00b", "tenant with space"])
+@pytest.mark.parametrize(
+    "tenant", ["../x", "", "a" * 300, "ACME", "a/b", "..", ".hidden", "a\x00b", "tenant with space"]
+)
 async def test_unsafe_tenant_ids_are_refused_and_create_nothing(
-        client: httpx.AsyncClient, data_dir: Path, tenant: str) -> None:
+    client: httpx.AsyncClient, data_dir: Path, tenant: str
+) -> None:
     before = sorted(p.relative_to(data_dir) for p in data_dir.rglob("*"))
     forged = _signed(_claims(tenant_id=tenant))
     for method, url in (("GET", f"{API}/projects"), ("POST", f"{API}/projects")):
-        response = await client.request(method, url, json={"key": "EVIL", "title": "x"},
-                                        headers={"Authorization": f"Bearer {forged}"})
+        response = await client.request(
+            method,
+            url,
+            json={"key": "EVIL", "title": "x"},
+            headers={"Authorization": f"Bearer {forged}"},
+        )
         assert response.status_code == 401, (tenant, method)
     assert sorted(p.relative_to(data_dir) for p in data_dir.rglob("*")) == before
     assert not (data_dir.parent / "x").exists()
@@ -89,6 +97,5 @@ async def test_numeric_tenant_claim_is_refused(client: httpx.AsyncClient) -> Non
 
 
 async def test_a_valid_token_works(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{API}/projects",
-                                headers={"Authorization": f"Bearer {token()}"})
+    response = await client.get(f"{API}/projects", headers={"Authorization": f"Bearer {token()}"})
     assert response.status_code == 200

@@ -20,8 +20,10 @@ def test_server_process_end_to_end(data_dir: Path) -> None:
             project = http.post("/api/v1/projects", json={"key": "LIVE", "title": "Live"})
             assert project.status_code == 201
             pid = project.json()["id"]
-            item = http.post(f"/api/v1/projects/{pid}/work-items",
-                             json={"item_type": "story", "title": "Over the wire"})
+            item = http.post(
+                f"/api/v1/projects/{pid}/work-items",
+                json={"item_type": "story", "title": "Over the wire"},
+            )
             assert item.status_code == 201
             assert item.headers["x-request-id"]
             got = http.get("/api/v1/work-items/LIVE-1")
@@ -35,10 +37,20 @@ def test_server_process_end_to_end(data_dir: Path) -> None:
 def test_generated_secret_is_private_and_reused(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {"DB_PATH": str(data), "PATH": ""}
-    first = subprocess.run([str(SERVER), "token", "--tenant", "t1", "--user", "u"], env=env,  # noqa: S603
-                           capture_output=True, text=True, check=True)
-    second = subprocess.run([str(SERVER), "token", "--tenant", "t1", "--user", "u"], env=env,  # noqa: S603
-                            capture_output=True, text=True, check=True)
+    first = subprocess.run(
+        [str(SERVER), "token", "--tenant", "t1", "--user", "u"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    second = subprocess.run(
+        [str(SERVER), "token", "--tenant", "t1", "--user", "u"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     secret_file = data / "jwt_secret"
     assert secret_file.stat().st_mode & 0o777 == 0o600
     key = secret_file.read_text().strip()
@@ -48,9 +60,17 @@ def test_generated_secret_is_private_and_reused(tmp_path: Path) -> None:
 
 
 def test_bad_setting_stops_startup_naming_the_variable(tmp_path: Path) -> None:
-    result = subprocess.run([str(SERVER), "serve"], env={"SERVER_PORT": "seventy",  # noqa: S603
-                            "DB_PATH": str(tmp_path)}, capture_output=True, text=True,
-                            timeout=30, check=False)
+    result = subprocess.run(
+        [str(SERVER), "serve"],
+        env={
+            "SERVER_PORT": "seventy",
+            "DB_PATH": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert result.returncode == 2
     assert "SERVER_PORT" in result.stderr
 
@@ -58,9 +78,17 @@ def test_bad_setting_stops_startup_naming_the_variable(tmp_path: Path) -> None:
 def test_migrate_command_upgrades_every_tenant(data_dir: Path) -> None:
     with running(data_dir, SECRET) as server:
         for tenant in ("one", "two"):
-            httpx.get(f"{server.url}/api/v1/projects",
-                      headers={"Authorization": f"Bearer {token(tenant)}"}, timeout=10)
-    result = subprocess.run([sys.executable, "-m", "pm.server", "migrate"], check=False,  # noqa: S603
-                            env={"DB_PATH": str(data_dir)}, capture_output=True, text=True)
+            httpx.get(
+                f"{server.url}/api/v1/projects",
+                headers={"Authorization": f"Bearer {token(tenant)}"},
+                timeout=10,
+            )
+    result = subprocess.run(
+        [sys.executable, "-m", "pm.server", "migrate"],
+        check=False,
+        env={"DB_PATH": str(data_dir)},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert "2 tenant(s)" in result.stdout

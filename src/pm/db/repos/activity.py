@@ -31,6 +31,9 @@ _FOR_PROJECT = sql(
     f"SELECT {COLS} FROM pm_activity_log WHERE project_id = :project_id "
     "AND id < :before ORDER BY id DESC LIMIT :limit"
 )
+_RECENT = sql(
+    f"SELECT {COLS} FROM pm_activity_log WHERE id < :before ORDER BY id DESC LIMIT :limit"
+)
 _COUNT_CHANGES = sql("SELECT COUNT(*) FROM pm_activity_log WHERE entity_id = :entity_id")
 
 AFTER_ALL = "~"  # sorts after every id: the cursor of the first page
@@ -71,6 +74,11 @@ async def for_project(
     """A project's entries (all its entities), newest first, older than the cursor id."""
     rows = await ex.all(_FOR_PROJECT, {"project_id": project_id, "before": before, "limit": limit})
     return [_row(r) for r in rows]
+
+
+async def recent(ex: Executor, before: str, limit: int) -> list[ActivityEntry]:
+    """The tenant's entries (every entity), newest first, older than the cursor id."""
+    return [_row(r) for r in await ex.all(_RECENT, {"before": before, "limit": limit})]
 
 
 async def count_for_entity_id(ex: Executor, entity_id: str) -> int:

@@ -51,6 +51,11 @@ async def has_status(ex: Executor, project_id: str, status: str) -> bool:
     return await ex.one(_HAS_STATUS, {"project_id": project_id, "status": status}) is not None
 
 
+async def insert(ex: Executor, lane: SwimLane) -> None:
+    """Store a new lane."""
+    await ex.run(_INSERT, params(lane))
+
+
 async def insert_many(ex: Executor, lanes: Sequence[SwimLane]) -> None:
     """Store new lanes."""
     await ex.run_many(_INSERT, [params(lane) for lane in lanes])

@@ -1,0 +1,32 @@
+"""Swim lane request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import MISSING, Field
+
+from pm.api.dtos.common import Body, EntityId, Position, Status
+
+LaneName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class CreateSwimLane(Body):
+    """A custom lane; `status_value` is what work items in this column carry as `status`."""
+
+    status_value: Annotated[Status, Field(examples=["qa"])]
+    name: LaneName
+    position: Position | None = None
+
+
+class UpdateSwimLane(Body):
+    """Fields to change; absent fields stay as they are."""
+
+    name: LaneName | MISSING = MISSING
+    position: Position | MISSING = MISSING
+
+
+class ReorderSwimLanes(Body):
+    """Every lane of the board, in the new left-to-right order."""
+
+    lane_ids: Annotated[list[EntityId], Field(max_length=500)]

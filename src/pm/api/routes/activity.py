@@ -1,0 +1,77 @@
+"""/activity, /work-items/{id_or_key}/activity and /projects/{id}/activity"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from pm.api import pagination
+from pm.api.deps import Ctx
+from pm.api.dtos.common import Limit
+from pm.api.pagination import Page
+from pm.core.activity import ActivityEntry
+from pm.core.enums import EntityType
+from pm.service import activity as svc
+from pm.service.uow import Reader
+
+router = APIRouter(tags=["activity"])
+Fetch = Callable[[Reader, str, int], Awaitable[list[ActivityEntry]]]
+
+
+async def _respond(ctx: Ctx, fetch: Fetch, cursor: str | None, limit: int) -> Response:
+    """Answer one newest-first page; the cursor wraps the last (time-ordered) id."""
+    before = pagination.decode_str(cursor, svc.FIRST_PAGE)
+
+    async def run(reader: Reader) -> pagination.PageOut[ActivityEntry]:
+        rows = await fetch(reader, before, limit + 1)
+        return pagination.page(rows, limit, lambda entry: entry.id)
+
+    return await ctx.respond(run)
+
+
+@router.get("/activity", response_model=Page[ActivityEntry], summary="Read the activity log")
+async def list_activity(
+    ctx: Ctx,
+    entity_type: EntityType | None = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: str | None = None,
+    limit: Limit = pagination.DEFAULT_LIMIT,
+) -> Response:
+    """An entity's history (entity_type + entity_id), or with neither the tenant's; newest first."""
+    return await _respond(
+        ctx,
+        lambda r, before, n: svc.list_activity(r, entity_type, entity_id, before, n),
+        cursor,
+        limit,
+    )
+
+
+@router.get(
+    "/work-items/{id_or_key}/activity",
+    response_model=Page[ActivityEntry],
+    summary="A work item's history",
+)
+async def work_item_activity(
+    ctx: Ctx, id_or_key: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+) -> Response:
+    """Every recorded change of a work item (by id or key), newest first."""
+    return await _respond(
+        ctx, lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n), cursor, limit
+    )
+
+
+@router.get(
+    "/projects/{project_id}/activity",
+    response_model=Page[ActivityEntry],
+    summary="A project's activity feed",
+)
+async def project_activity(
+    ctx: Ctx, project_id: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+) -> Response:
+    """Changes to the project and everything in it (items, sprints, lanes...), newest first."""
+    return await _respond(
+        ctx, lambda r, before, n: svc.project_activity(r, project_id, before, n), cursor, limit
+    )

@@ -1,0 +1,65 @@
+"""/work-items/{id_or_key}/comments and /comments/{comment_id}"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from pm.api import pagination
+from pm.api.deps import Ctx
+from pm.api.dtos.comments import CreateComment, UpdateComment
+from pm.api.dtos.common import Limit
+from pm.api.pagination import Page
+from pm.core.comments import Comment
+from pm.service import comments as svc
+from pm.service.uow import Reader
+
+router = APIRouter(tags=["comments"])
+
+
+@router.get(
+    "/work-items/{id_or_key}/comments",
+    response_model=Page[Comment],
+    summary="List a work item's comments",
+)
+async def list_comments(
+    ctx: Ctx, id_or_key: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+) -> Response:
+    """Oldest first, paginated with an opaque cursor."""
+    after = pagination.decode_str(cursor, "")
+
+    async def run(reader: Reader) -> pagination.PageOut[Comment]:
+        rows = await svc.list_comments(reader, id_or_key, after, limit + 1)
+        return pagination.page(rows, limit, lambda comment: comment.id)
+
+    return await ctx.respond(run)
+
+
+@router.post(
+    "/work-items/{id_or_key}/comments",
+    status_code=201,
+    response_model=Comment,
+    summary="Comment on a work item",
+)
+async def create_comment(ctx: Ctx, id_or_key: str, body: CreateComment) -> Response:
+    """Add a markdown comment as the calling user."""
+    return await ctx.write(lambda uow: svc.create_comment(uow, id_or_key, body.content), 201)
+
+
+@router.patch("/comments/{comment_id}", response_model=Comment, summary="Edit a comment")
+async def update_comment(ctx: Ctx, comment_id: str, body: UpdateComment) -> Response:
+    """Replace the content of your own comment."""
+    return await ctx.write(lambda uow: svc.update_comment(uow, comment_id, body.content))
+
+
+router.put("/comments/{comment_id}", response_model=Comment, summary="Edit a comment (PUT)")(
+    update_comment
+)
+
+
+@router.delete(
+    "/comments/{comment_id}", status_code=204, response_class=Response, summary="Delete a comment"
+)
+async def delete_comment(ctx: Ctx, comment_id: str) -> Response:
+    """Soft-delete your own comment."""
+    return await ctx.write(lambda uow: svc.delete_comment(uow, comment_id), 204)

@@ -1,0 +1,34 @@
+"""/llm/context"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from pm.api.deps import Ctx
+from pm.api.dtos.common import INT32_MAX
+from pm.core.llm_context import LlmContextEntry
+from pm.service import llm_context as svc
+
+router = APIRouter(prefix="/llm", tags=["llm"])
+
+
+@router.get(
+    "/context",
+    response_model=list[LlmContextEntry],
+    summary="Documentation for AI agents: schema, query patterns, business rules",
+)
+async def get_context(
+    ctx: Ctx,
+    category: Annotated[
+        str | None, Query(min_length=1, max_length=40, examples=["work_items"])
+    ] = None,
+    context_type: Annotated[
+        str | None, Query(min_length=1, max_length=40, examples=["business_rule"])
+    ] = None,
+    min_priority: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
+) -> Response:
+    """Entries matching the optional filters, most important first."""
+    return await ctx.respond(lambda r: svc.search_context(r, category, context_type, min_priority))

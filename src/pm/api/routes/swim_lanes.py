@@ -1,0 +1,69 @@
+"""/projects/{id}/swim-lanes and /swim-lanes/{id}"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from pm.api.deps import Ctx
+from pm.api.dtos.swim_lanes import CreateSwimLane, ReorderSwimLanes, UpdateSwimLane
+from pm.core.swim_lanes import SwimLane
+from pm.service import swim_lanes as svc
+
+router = APIRouter(tags=["swim lanes"])
+
+
+@router.get(
+    "/projects/{project_id}/swim-lanes",
+    response_model=list[SwimLane],
+    summary="List a project's swim lanes",
+)
+async def list_lanes(ctx: Ctx, project_id: str) -> Response:
+    """Live lanes in board order (left to right)."""
+    return await ctx.respond(lambda r: svc.list_lanes(r, project_id))
+
+
+@router.post(
+    "/projects/{project_id}/swim-lanes",
+    status_code=201,
+    response_model=SwimLane,
+    summary="Add a swim lane",
+)
+async def create_lane(ctx: Ctx, project_id: str, body: CreateSwimLane) -> Response:
+    """Add a custom lane; work items can then take its `status_value` as their status."""
+    return await ctx.write(
+        lambda uow: svc.create_lane(uow, project_id, body.status_value, body.name, body.position),
+        201,
+    )
+
+
+@router.put(
+    "/projects/{project_id}/swim-lanes/order",
+    response_model=list[SwimLane],
+    summary="Reorder a project's swim lanes",
+)
+async def reorder_lanes(ctx: Ctx, project_id: str, body: ReorderSwimLanes) -> Response:
+    """Put the board's lanes in the given order; `lane_ids` must list each lane exactly once."""
+    return await ctx.write(lambda uow: svc.reorder_lanes(uow, project_id, body.lane_ids))
+
+
+@router.patch("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a swim lane")
+async def update_lane(ctx: Ctx, lane_id: str, body: UpdateSwimLane) -> Response:
+    """Rename a lane or move it; absent fields stay as they are."""
+    patch = cast(svc.SwimLanePatch, body.model_dump())
+    return await ctx.write(lambda uow: svc.update_lane(uow, lane_id, patch))
+
+
+router.put("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a swim lane (PUT)")(
+    update_lane
+)
+
+
+@router.delete(
+    "/swim-lanes/{lane_id}", status_code=204, response_class=Response, summary="Delete a swim lane"
+)
+async def delete_lane(ctx: Ctx, lane_id: str) -> Response:
+    """Soft-delete a custom lane no work item uses; the four default lanes always stay."""
+    return await ctx.write(lambda uow: svc.delete_lane(uow, lane_id), 204)

@@ -1,0 +1,1 @@
+"""Generated protobuf code for the WebSocket wire contract (proto/messages.proto)."""

@@ -1,0 +1,46 @@
+"""Reading the activity log: an entity's history, a project's feed, the tenant's feed."""
+
+from __future__ import annotations
+
+from pm.core.activity import ActivityEntry
+from pm.core.enums import EntityType
+from pm.core.errors import InvalidInput
+from pm.db.repos import activity as repo
+from pm.service import lookups
+from pm.service.uow import Reader
+
+FIRST_PAGE = repo.AFTER_ALL
+
+
+async def list_activity(
+    reader: Reader,
+    entity_type: EntityType | None,
+    entity_id: str | None,
+    before: str,
+    limit: int,
+) -> list[ActivityEntry]:
+    """One entity's entries (both filters given) or the whole tenant's (neither), newest first."""
+    if entity_type is None and entity_id is None:
+        return await repo.recent(reader.ex, before, limit)
+    if entity_type is None or entity_id is None:
+        missing = "entity_type" if entity_type is None else "entity_id"
+        raise InvalidInput(
+            "entity_type and entity_id filter together: give both or neither", field=missing
+        )
+    return await repo.for_entity(reader.ex, entity_type, entity_id, before, limit)
+
+
+async def work_item_activity(
+    reader: Reader, id_or_key: str, before: str, limit: int
+) -> list[ActivityEntry]:
+    """A live work item's entries (by id or key), newest first."""
+    item = await lookups.work_item(reader.ex, id_or_key)
+    return await repo.for_entity(reader.ex, EntityType.WORK_ITEM, item.id, before, limit)
+
+
+async def project_activity(
+    reader: Reader, project_id: str, before: str, limit: int
+) -> list[ActivityEntry]:
+    """Entries of a live project and everything in it, newest first."""
+    await lookups.project(reader.ex, project_id)
+    return await repo.for_project(reader.ex, project_id, before, limit)

@@ -1,0 +1,205 @@
+"""Time tracking use cases: manual entries, running timers (one per user), edits and deletes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TypedDict
+
+from pm.core import activity, time_entries
+from pm.core.enums import EntityType
+from pm.core.errors import NotFound
+from pm.core.ids import new_id
+from pm.core.time_entries import UPDATABLE_FIELDS, TimeEntry
+from pm.core.work_items import WorkItem
+from pm.db.executor import Executor
+from pm.db.repos import time_entries as repo
+from pm.db.repos import work_items as item_repo
+from pm.events.types import Event
+from pm.service import lookups
+from pm.service.uow import Reader, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class TimeEntryList:
+    """A page of a work item's time entries (newest first) and how many it has in all."""
+
+    items: list[TimeEntry]
+    total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimerStart:
+    """The timer just started, and the caller's timer it stopped (if one was running)."""
+
+    time_entry: TimeEntry
+    stopped_entry: TimeEntry | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunningTimer:
+    """The caller's running timer, or None."""
+
+    time_entry: TimeEntry | None
+
+
+class TimeEntryPatch(TypedDict, total=False):
+    """Fields of a time entry an update may set (a present None clears the description)."""
+
+    started_at: int
+    ended_at: int
+    description: str | None
+
+
+async def list_time_entries(
+    reader: Reader, id_or_key: str, limit: int, offset: int
+) -> TimeEntryList:
+    """A page of a work item's time entries, newest first, with the total count."""
+    item = await lookups.work_item(reader.ex, id_or_key)
+    rows, total = await repo.list_for_item(reader.ex, item.id, limit, offset)
+    return TimeEntryList(rows, total)
+
+
+async def get_time_entry(reader: Reader, entry_id: str) -> TimeEntry:
+    """One live time entry."""
+    return await _live_entry(reader.ex, entry_id)
+
+
+async def get_running_timer(reader: Reader) -> RunningTimer:
+    """The acting user's running timer, if any."""
+    return RunningTimer(await repo.running_for_user(reader.ex, reader.actor.user_id))
+
+
+async def create_time_entry(
+    uow: UnitOfWork, id_or_key: str, started_at: int, ended_at: int, description: str | None
+) -> TimeEntry:
+    """Record time the acting user spent on a work item (a finished, manual entry)."""
+    item = await lookups.work_item(uow.ex, id_or_key)
+    spent = time_entries.duration(started_at, ended_at)
+    entry = _new_entry(uow, item, started_at, ended_at, spent, description)
+    await repo.insert(uow.ex, entry)
+    uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "created")
+    _emit(uow, "time_entry_created", entry)
+    return entry
+
+
+async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) -> TimerStart:
+    """Start a timer on a work item, stopping the acting user's other running timer first."""
+    item = await lookups.work_item(uow.ex, id_or_key)
+    stopped = None
+    running = await repo.running_for_user(uow.ex, uow.actor.user_id)
+    if running is not None:
+        stopped = await _stop(uow, running, f"a timer was started on {item.key}")
+    entry = _new_entry(uow, item, uow.now, None, None, description)
+    await repo.insert(uow.ex, entry)
+    uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "started")
+    _emit(uow, "timer_started", entry, extra={"stopped_entry": stopped})
+    return TimerStart(entry, stopped)
+
+
+async def stop_timer(uow: UnitOfWork, entry_id: str) -> TimeEntry:
+    """Stop one of the acting user's running timers now."""
+    entry = await _live_entry(uow.ex, entry_id)
+    time_entries.check_owner(entry, uow.actor.user_id)
+    time_entries.check_running(entry)
+    return await _stop(uow, entry)
+
+
+async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatch) -> TimeEntry:
+    """Change the start, end or description of one of the acting user's entries."""
+    current = await _live_entry(uow.ex, entry_id)
+    time_entries.check_owner(current, uow.actor.user_id)
+    changed = time_entries.reschedule(
+        current,
+        patch.get("started_at"),
+        patch.get("ended_at"),
+        patch.get("description"),
+        "description" in patch,
+        uow.now,
+    )
+    changes = activity.diff(current, changed, UPDATABLE_FIELDS)
+    if not changes:
+        return current
+    await repo.update(uow.ex, changed)
+    uow.log(EntityType.TIME_ENTRY, changed.id, changed.project_id, "updated", changes)
+    _emit(uow, "time_entry_updated", changed, tuple(changes))
+    return changed
+
+
+async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> None:
+    """Soft-delete one of the acting user's entries (a running timer is discarded with it)."""
+    current = await _live_entry(uow.ex, entry_id)
+    time_entries.check_owner(current, uow.actor.user_id)
+    await repo.update(uow.ex, replace(current, deleted_at=uow.now, updated_at=uow.now))
+    uow.log(EntityType.TIME_ENTRY, current.id, current.project_id, "deleted")
+    uow.emit(
+        Event(
+            "time_entry_deleted",
+            uow.actor.user_id,
+            current.id,
+            current.project_id,
+            work_item_ids=(current.work_item_id,),
+            extra={"work_item_id": current.work_item_id},
+        )
+    )
+
+
+async def _stop(uow: UnitOfWork, entry: TimeEntry, reason: str | None = None) -> TimeEntry:
+    stopped = time_entries.stop(entry, uow.now)
+    await repo.update(uow.ex, stopped)
+    changes = activity.diff(entry, stopped, UPDATABLE_FIELDS)
+    uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "stopped", changes, reason)
+    _emit(uow, "timer_stopped", stopped, tuple(changes))
+    return stopped
+
+
+def _new_entry(
+    uow: UnitOfWork,
+    item: WorkItem,
+    started_at: int,
+    ended_at: int | None,
+    spent: int | None,
+    description: str | None,
+) -> TimeEntry:
+    now = uow.now
+    return TimeEntry(
+        new_id(),
+        item.id,
+        item.project_id,
+        uow.actor.user_id,
+        started_at,
+        ended_at,
+        spent,
+        description,
+        now,
+        now,
+        None,
+    )
+
+
+def _emit(
+    uow: UnitOfWork,
+    kind: str,
+    entry: TimeEntry,
+    changes: tuple[activity.FieldChange, ...] = (),
+    extra: dict[str, object] | None = None,
+) -> None:
+    uow.emit(
+        Event(
+            kind,
+            uow.actor.user_id,
+            entry.id,
+            entry.project_id,
+            entry,
+            changes,
+            work_item_ids=(entry.work_item_id,),
+            extra=extra or {},
+        )
+    )
+
+
+async def _live_entry(ex: Executor, entry_id: str) -> TimeEntry:
+    """A time entry lives only as long as its work item: one on a deleted item is not found."""
+    entry = await repo.get(ex, entry_id)
+    if entry is None or await item_repo.get(ex, entry.work_item_id) is None:
+        raise NotFound("time entry", entry_id)
+    return entry

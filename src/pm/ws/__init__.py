@@ -1,0 +1,1 @@
+"""The /ws endpoint: Protocol Buffers over WebSocket — subscriptions, commands, events."""

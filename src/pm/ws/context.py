@@ -1,0 +1,80 @@
+"""What a command handler gets: the connection's actor, the service entry, the request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pm.core.actor import Actor
+from pm.proto import messages_pb2 as pb
+from pm.service import idempotency
+from pm.service.uow import Reader, Tenancy, UnitOfWork
+
+T = TypeVar("T")
+Reply = tuple[str, Any]  # (payload case name, protobuf message)
+
+
+@dataclass(frozen=True, slots=True)
+class WsServices:
+    """What the WebSocket layer needs from the rest of the server."""
+
+    tenancy: Tenancy
+    idempotency_ttl: int
+
+
+def envelope(message_id: str, reply: Reply) -> bytes:
+    """A reply frame: the request's message_id, the server time and the payload."""
+    case, payload = reply
+    message = pb.WebSocketMessage(message_id=message_id, timestamp=int(time.time()))
+    getattr(message, case).CopyFrom(payload)
+    return message.SerializeToString()
+
+
+class CommandContext:
+    """One request on a connection; replies carry its message_id."""
+
+    __slots__ = ("actor", "message", "services")
+
+    def __init__(self, actor: Actor, services: WsServices, message: pb.WebSocketMessage) -> None:
+        self.actor = actor
+        self.services = services
+        self.message = message
+
+    @property
+    def message_id(self) -> str:
+        """The request's id (echoed in the reply)."""
+        return self.message.message_id
+
+    async def read(self, run: Callable[[Reader], Awaitable[T]]) -> T:
+        """Run a read-only use case."""
+        async with self.services.tenancy.reading(self.actor) as reader:
+            return await run(reader)
+
+    async def write(
+        self, run: Callable[[UnitOfWork], Awaitable[T]], reply: Callable[[T], Reply]
+    ) -> bytes:
+        """Run a use case in one transaction; returns the encoded reply frame.
+
+        A request whose message_id was already answered (within the idempotency window) gets
+        the first reply again and writes nothing.
+        """
+        tenancy = self.services.tenancy
+        message_id = self.message.message_id
+        if not message_id:
+            async with tenancy.unit_of_work(self.actor) as uow:
+                result = await run(uow)
+            return envelope(message_id, reply(result))
+        case = self.message.WhichOneof("payload") or ""
+        payload = getattr(self.message, case).SerializeToString(deterministic=True)
+        digest = idempotency.fingerprint(b"ws", case.encode(), payload)
+        key, ttl = f"ws:{message_id}", self.services.idempotency_ttl
+        async with tenancy.unit_of_work(self.actor) as uow:
+            stored = await idempotency.replay(uow, key, digest, ttl)
+            if stored is not None:
+                return stored.body
+            result = await run(uow)
+            frame = envelope(message_id, reply(result))
+            await idempotency.remember(uow, key, digest, 200, frame, ttl)
+        return frame

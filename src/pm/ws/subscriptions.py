@@ -1,0 +1,93 @@
+"""Subscribe (with exact resume), Unsubscribe and Ping: the commands about the connection."""
+
+from __future__ import annotations
+
+import time
+
+from pm.core.errors import InvalidInput, ResyncRequired
+from pm.events.hub import Hub, Topics, frame, union
+from pm.proto import messages_pb2 as pb
+from pm.service import events, topics
+from pm.ws.connection import Connection
+from pm.ws.context import CommandContext, envelope
+
+
+def _topics(request: pb.Subscribe | pb.Unsubscribe) -> Topics:
+    return Topics(
+        frozenset(request.project_ids),
+        frozenset(request.sprint_ids),
+        frozenset(request.work_item_ids),
+    )
+
+
+def _confirmation(conn: Connection, last_seq: int) -> tuple[str, pb.SubscriptionConfirmed]:
+    t = conn.topics
+    return "subscription_confirmed", pb.SubscriptionConfirmed(
+        project_ids=sorted(t.project_ids),
+        sprint_ids=sorted(t.sprint_ids),
+        work_item_ids=sorted(t.work_item_ids),
+        current_seq=last_seq,
+    )
+
+
+async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
+    """Subscribe to ids of the caller's tenant; with since_seq, replay what was missed first."""
+    request = ctx.message.subscribe
+    wanted = _topics(request)
+    combined = union((conn.topics, wanted))
+    size = len(combined.project_ids) + len(combined.sprint_ids) + len(combined.work_item_ids)
+    if size > conn.limits.max_subscriptions:
+        raise InvalidInput(
+            f"at most {conn.limits.max_subscriptions} subscriptions per connection",
+            field="project_ids",
+        )
+    await ctx.read(
+        lambda r: topics.verify(r, wanted.project_ids, wanted.sprint_ids, wanted.work_item_ids)
+    )
+    tenant = ctx.actor.tenant_id
+    if not request.HasField("since_seq"):
+        hub.subscribe(tenant, conn, wanted)
+        conn.topics = combined
+        last = await ctx.read(events.last_seq)
+        conn.send(envelope(ctx.message_id, _confirmation(conn, last)))
+        return
+    # Live events are held from the moment of subscribing until the replay is queued, so the
+    # client gets the missed events, then the live ones, in order, none twice, none lost.
+    conn.hold_live_events()
+    hub.subscribe(tenant, conn, wanted)
+    conn.topics = combined
+    try:
+        page = await ctx.read(
+            lambda r: events.since(r, request.since_seq, conn.limits.max_replay + 1)
+        )
+    except BaseException:
+        conn.replay([])
+        raise
+    if len(page.events) > conn.limits.max_replay:
+        conn.replay([])
+        raise ResyncRequired(
+            f"more than {conn.limits.max_replay} events were missed; reload and resume from "
+            f"{page.last_seq}",
+            field="since_seq",
+        )
+    conn.send(envelope(ctx.message_id, _confirmation(conn, page.last_seq)))
+    conn.replay([(e.seq, frame(e)) for e in page.events if wanted.matches(e)])
+
+
+async def unsubscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
+    """Stop receiving events for the given ids."""
+    gone = _topics(ctx.message.unsubscribe)
+    hub.unsubscribe(ctx.actor.tenant_id, conn, gone)
+    t = conn.topics
+    conn.topics = Topics(
+        t.project_ids - gone.project_ids,
+        t.sprint_ids - gone.sprint_ids,
+        t.work_item_ids - gone.work_item_ids,
+    )
+    last = await ctx.read(events.last_seq)
+    conn.send(envelope(ctx.message_id, _confirmation(conn, last)))
+
+
+async def ping(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
+    """Pong with the same message_id."""
+    conn.send(envelope(ctx.message_id, ("pong", pb.Pong(timestamp=int(time.time())))))

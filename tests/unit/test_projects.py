@@ -1,0 +1,76 @@
+"""Project keys and titles."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pm.core import projects
+from pm.core.errors import InvalidInput
+
+
+@pytest.mark.parametrize("key", ["PONE", "AB", "A1", "X9Y8", "A123456789", "ABCDEFGHIJ"])
+def test_valid_keys_are_returned_unchanged(key: str) -> None:
+    assert projects.validate_key(key) == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "A",
+        "ABCDEFGHIJK",
+        "1ABC",
+        "pone",
+        "Pone",
+        "PO-NE",
+        "PO_NE",
+        "PO NE",
+        " PONE",
+        "PONE ",
+        "PONE\n",
+        "ÄBC",
+        "ＰＯＮＥ",
+    ],
+)
+def test_invalid_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidInput, match="2-10 upper-case") as caught:
+        projects.validate_key(key)
+    assert caught.value.field == "key"
+
+
+@given(key=st.text(alphabet=string.ascii_uppercase + string.digits + "a-_\n ", max_size=12))
+def test_a_key_is_valid_exactly_when_the_rule_says_so(key: str) -> None:
+    allowed = set(string.ascii_uppercase + string.digits)
+    valid = 2 <= len(key) <= 10 and key[0] in string.ascii_uppercase and set(key) <= allowed
+    if valid:
+        assert projects.validate_key(key) == key
+    else:
+        with pytest.raises(InvalidInput) as caught:
+            projects.validate_key(key)
+        assert caught.value.field == "key"
+
+
+def test_titles_are_trimmed() -> None:
+    assert projects.validate_title("  Project one \n") == "Project one"
+
+
+@pytest.mark.parametrize("title", ["", " ", "\t\n "])
+def test_blank_titles_are_refused(title: str) -> None:
+    with pytest.raises(InvalidInput, match="title must not be blank") as caught:
+        projects.validate_title(title)
+    assert caught.value.field == "title"
+
+
+def test_blank_names_report_the_field_they_came_from() -> None:
+    with pytest.raises(InvalidInput, match="name must not be blank") as caught:
+        projects.validate_title("   ", field="name")
+    assert caught.value.field == "name"
+    assert projects.validate_title(" Backlog ", field="name") == "Backlog"
+
+
+def test_only_title_description_and_status_are_updatable() -> None:
+    assert set(projects.UPDATABLE_FIELDS) == {"title", "description", "status"}
