@@ -72,10 +72,15 @@ def validate_removal(lane: SwimLane, items_using: int) -> None:
         )
 
 
-def place(board: Sequence[SwimLane], lane: SwimLane, index: int | None, now: int) -> list[SwimLane]:
-    """The board (in order) with `lane` put at `index` (None or past the end: last), renumbered."""
+def next_position(lanes: Iterable[SwimLane]) -> int:
+    """A new lane goes after the last one on the board."""
+    return max((lane.position for lane in lanes), default=-1) + 1
+
+
+def place(board: Sequence[SwimLane], lane: SwimLane, index: int, now: int) -> list[SwimLane]:
+    """The board (in order) with `lane` put at `index` (past the end: last), renumbered."""
     others = [other for other in board if other.id != lane.id]
-    at = len(others) if index is None else min(index, len(others))
+    at = min(index, len(others))
     return renumber([*others[:at], lane, *others[at:]], now)
 
 

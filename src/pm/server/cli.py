@@ -60,6 +60,9 @@ def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> Non
         port=settings.server_port,
         log_config=None,
         access_log=False,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )

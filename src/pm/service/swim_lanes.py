@@ -43,7 +43,8 @@ async def create_lane(
     swim_lanes.validate_unique(status_value, board)
     now = uow.now
     lane = SwimLane(new_id(), project_id, name, status_value, 0, False, now, now, None)
-    placed = swim_lanes.place(board, lane, position, now)
+    at = swim_lanes.next_position(board) if position is None else position
+    placed = swim_lanes.place(board, lane, at, now)
     lane = next(x for x in placed if x.id == lane.id)
     await repo.insert(uow.ex, lane)
     uow.log(EntityType.SWIM_LANE, lane.id, project_id, "created")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pm.core.actor import Actor
+from pm.events.entities_pb import field_change_pb
 from pm.proto import messages_pb2 as pb
 from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
@@ -78,3 +79,11 @@ class CommandContext:
             frame = envelope(message_id, reply(result))
             await idempotency.remember(uow, key, digest, 200, frame, ttl)
         return frame
+
+
+def field_changes(uow: UnitOfWork, kind: str, entity_id: str) -> list[pb.FieldChange]:
+    """The FieldChange list of the `kind` event the use case emitted for `entity_id`."""
+    for event in reversed(uow.events):
+        if event.kind == kind and event.entity_id == entity_id:
+            return [field_change_pb(c) for c in event.changes]
+    return []

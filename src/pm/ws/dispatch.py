@@ -7,37 +7,23 @@ from collections.abc import Awaitable, Callable
 
 from google.protobuf.message import DecodeError
 
-from pm.core.errors import DomainError
 from pm.events.hub import Hub
 from pm.proto import messages_pb2 as pb
 from pm.ws import subscriptions
+from pm.ws.handlers import HANDLERS
 from pm.ws.connection import Connection
 from pm.ws.context import CommandContext, WsServices, envelope
 from pm.ws.errors import error_message, from_exception
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[CommandContext], Awaitable[bytes]]
 ConnectionHandler = Callable[[CommandContext, Connection, Hub], Awaitable[None]]
 
-HANDLERS: dict[str, Handler] = {}
 CONNECTION_HANDLERS: dict[str, ConnectionHandler] = {
     "subscribe": subscriptions.subscribe,
     "unsubscribe": subscriptions.unsubscribe,
     "ping": subscriptions.ping,
 }
-
-
-def command(case: str) -> Callable[[Handler], Handler]:
-    """Register the handler of a request payload case."""
-    if case not in pb.WebSocketMessage.DESCRIPTOR.fields_by_name:
-        raise ValueError(f"{case} is not a payload case of WebSocketMessage")
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[case] = handler
-        return handler
-
-    return register
 
 
 def _error(message_id: str, code: str, text: str, field: str | None = None) -> bytes:
@@ -80,7 +66,5 @@ async def handle(data: bytes, conn: Connection, services: WsServices, hub: Hub) 
             )
             return
         conn.send(await handler(ctx))
-    except DomainError as exc:
-        conn.send(envelope(message.message_id, ("error", from_exception(exc))))
     except Exception as exc:
         conn.send(envelope(message.message_id, ("error", from_exception(exc))))

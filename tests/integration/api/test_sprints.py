@@ -45,7 +45,8 @@ async def set_status(client: httpx.AsyncClient, sprint_id: str, status: str) -> 
 
 @pytest.fixture
 async def recorded(
-        settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, list[StoredEvent]]]:
+    settings: Settings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, list[StoredEvent]]]:
     """A client on an app whose published events are collected in a list."""
     events: list[StoredEvent] = []
 
@@ -262,7 +263,7 @@ async def test_delete_with_stale_version_keeps_sprint_and_items(client: httpx.As
 
 
 async def test_events_of_a_sprint_and_its_items(
-    recorded: tuple[httpx.AsyncClient, list[Event]],
+    recorded: tuple[httpx.AsyncClient, list[StoredEvent]],
 ) -> None:
     client, events = recorded
     project = await create_project(client, bearer())

@@ -290,13 +290,16 @@ async def test_lane_changes_are_announced(settings: Settings) -> None:
         events.extend(batch)
 
     app = create_app(settings, publish=publish)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         project = await create_project(client, bearer())
         events.clear()
         lane = await create_lane(client, project["id"])
-        await client.patch(f"{API}/swim-lanes/{lane['id']}", json={"name": "Checks"},
-                           headers=bearer())
+        await client.patch(
+            f"{API}/swim-lanes/{lane['id']}", json={"name": "Checks"}, headers=bearer()
+        )
         await client.delete(f"{API}/swim-lanes/{lane['id']}", headers=bearer())
     assert [(e.kind, e.project_id) for e in events] == [
         ("swim_lane_created", project["id"]),

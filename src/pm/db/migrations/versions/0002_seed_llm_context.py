@@ -195,6 +195,32 @@ SCHEMA = [
         rejected). status_code, response_body: the stored answer. created_at: Unix seconds;
         rows expire after IDEMPOTENCY_TTL_HOURS. Internal: agents never need to query it.""",
     ),
+    _entry(
+        "schema",
+        "events",
+        "Table pm_events",
+        50,
+        """
+        The tenant's event stream, the same one /ws pushes and GET /api/v1/events?since_seq=
+        serves. seq: strictly increasing, gap-free sequence number (primary key); a client
+        that remembers the last seq it saw resumes exactly there. created_at: Unix seconds.
+        kind: the change, named like the protocol's payload case (work_item_created,
+        sprint_updated, swim_lane_deleted, ...). entity_id: the changed entity. project_id:
+        its project. sprint_ids, work_item_ids: space-separated ids used to route the event
+        to subscribers. user_id: who made the change. body: the protobuf-encoded
+        WebSocketMessage payload. Events older than EVENT_RETENTION_HOURS are purged; for
+        history use pm_activity_log.""",
+    ),
+    _entry(
+        "schema",
+        "events",
+        "Table pm_event_seq",
+        40,
+        """
+        One row (id = 1) whose last_seq is the last event sequence number handed out; writers
+        reserve numbers from it inside their transaction, so a rolled-back write takes
+        none. Internal.""",
+    ),
 ]
 
 QUERIES = [

@@ -1,0 +1,132 @@
+"""Work item commands: create, update, delete, list."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from pm.core.enums import Priority
+from pm.core.errors import InvalidInput
+from pm.core.work_items import WorkItem
+from pm.db.repos.work_items import ItemFilter
+from pm.events.entities_pb import work_item_pb, work_item_type_from_pb
+from pm.proto import messages_pb2 as pb
+from pm.service import work_items as svc
+from pm.service.uow import Reader, UnitOfWork
+from pm.ws.commands import command
+from pm.ws.context import CommandContext, envelope, field_changes
+
+
+def _priority(value: str) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        raise InvalidInput(
+            f"priority must be one of {', '.join(p.value for p in Priority)}", field="priority"
+        ) from None
+
+
+def _expected(version: int) -> int | None:
+    """0 (unset in proto3) means "no expectation"."""
+    return version or None
+
+
+@command("create_work_item_request")
+async def create_work_item(ctx: CommandContext) -> bytes:
+    """Create an epic, story or task."""
+    req = ctx.message.create_work_item_request
+    new = svc.NewWorkItem(
+        item_type=work_item_type_from_pb(req.item_type),
+        title=req.title,
+        description=req.description if req.HasField("description") else None,
+        parent_id=req.parent_id if req.HasField("parent_id") else None,
+        status=req.status if req.HasField("status") else None,
+        priority=_priority(req.priority) if req.HasField("priority") else Priority.MEDIUM,
+    )
+    user = ctx.actor.user_id
+    return await ctx.write(
+        lambda uow: svc.create_work_item(uow, req.project_id, new),
+        lambda item: (
+            "work_item_created",
+            pb.WorkItemCreated(work_item=work_item_pb(item), user_id=user),
+        ),
+    )
+
+
+@command("update_work_item_request")
+async def update_work_item(ctx: CommandContext) -> bytes:
+    """Change fields of a work item (update_parent applies parent_id even when unset)."""
+    req = ctx.message.update_work_item_request
+    patch: dict[str, object] = {}
+    for name in (
+        "title",
+        "description",
+        "status",
+        "assignee_id",
+        "sprint_id",
+        "position",
+        "story_points",
+    ):
+        if req.HasField(name):
+            patch[name] = getattr(req, name)
+    if req.HasField("priority"):
+        patch["priority"] = _priority(req.priority)
+    if req.update_parent or req.HasField("parent_id"):
+        patch["parent_id"] = req.parent_id if req.HasField("parent_id") else None
+    user = ctx.actor.user_id
+    changes: list[pb.FieldChange] = []
+
+    async def run(uow: UnitOfWork) -> WorkItem:
+        item = await svc.update_work_item(
+            uow, req.work_item_id, cast(svc.WorkItemPatch, patch), _expected(req.expected_version)
+        )
+        changes.extend(field_changes(uow, "work_item_updated", item.id))
+        return item
+
+    return await ctx.write(
+        run,
+        lambda item: (
+            "work_item_updated",
+            pb.WorkItemUpdated(work_item=work_item_pb(item), changes=changes, user_id=user),
+        ),
+    )
+
+
+@command("delete_work_item_request")
+async def delete_work_item(ctx: CommandContext) -> bytes:
+    """Soft-delete a work item and everything below it."""
+    req = ctx.message.delete_work_item_request
+    user = ctx.actor.user_id
+    return await ctx.write(
+        lambda uow: svc.delete_work_item(uow, req.work_item_id),
+        lambda _: (
+            "work_item_deleted",
+            pb.WorkItemDeleted(work_item_id=req.work_item_id, user_id=user),
+        ),
+    )
+
+
+@command("get_work_items_request")
+async def get_work_items(ctx: CommandContext) -> bytes:
+    """Every live item of a project (optionally only those updated since a time)."""
+    req = ctx.message.get_work_items_request
+    since = req.since_timestamp if req.HasField("since_timestamp") else None
+
+    async def run(reader: Reader) -> tuple[list[WorkItem], int]:
+        flt = ItemFilter(updated_since=since)
+        items: list[WorkItem] = []
+        after = 0
+        while True:
+            page = await svc.list_work_items(reader, req.project_id, flt, after, 1000)
+            items.extend(page)
+            if len(page) < 1000:
+                return items, reader.now
+            after = page[-1].item_number
+
+    items, as_of = await ctx.read(run)
+    return envelope(
+        ctx.message_id,
+        (
+            "work_items_list",
+            pb.WorkItemsList(work_items=[work_item_pb(i) for i in items], as_of_timestamp=as_of),
+        ),
+    )
