@@ -8,6 +8,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from pm.proto import messages_pb2 as pb
 
@@ -96,3 +97,15 @@ def subscribe(
     if since_seq is not None:
         message.since_seq = since_seq
     return message
+
+
+async def drain(
+    client: WsClient, wait: float = 10.0
+) -> tuple[list[pb.WebSocketMessage], int | None]:
+    """Read until the server closes: every frame received, and the close code it sent."""
+    frames: list[pb.WebSocketMessage] = []
+    try:
+        while True:
+            frames.append(await client.recv(wait))
+    except ConnectionClosed as closed:
+        return frames, closed.rcvd.code if closed.rcvd else None

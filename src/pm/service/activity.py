@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.core.errors import InvalidInput
@@ -10,6 +12,15 @@ from pm.service import lookups
 from pm.service.uow import Reader
 
 FIRST_PAGE = repo.AFTER_ALL
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityPage:
+    """An offset page of an entity's entries (newest first) and how many it has in all."""
+
+    entries: list[ActivityEntry]
+    total_count: int
+    has_more: bool
 
 
 async def list_activity(
@@ -44,3 +55,11 @@ async def project_activity(
     """Entries of a live project and everything in it, newest first."""
     await lookups.project(reader.ex, project_id)
     return await repo.for_project(reader.ex, project_id, before, limit)
+
+
+async def entity_activity_page(
+    reader: Reader, entity_type: EntityType, entity_id: str, limit: int, offset: int
+) -> ActivityPage:
+    """An offset page of one entity's entries, newest first, with the total count."""
+    rows, total = await repo.for_entity_page(reader.ex, entity_type, entity_id, limit, offset)
+    return ActivityPage(rows, total, offset + len(rows) < total)

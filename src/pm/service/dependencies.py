@@ -58,8 +58,8 @@ async def create_dependency(
     return dep
 
 
-async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> None:
-    """Remove a link between two work items."""
+async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> Dependency:
+    """Remove a link between two work items; returns the removed link."""
     dep = await repo.get(uow.ex, dependency_id)
     blocking = None if dep is None else await item_repo.get(uow.ex, dep.blocking_item_id)
     if dep is None or blocking is None:
@@ -79,3 +79,4 @@ async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> None:
             },
         )
     )
+    return dep

@@ -125,11 +125,12 @@ async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatc
     return changed
 
 
-async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> None:
+async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> TimeEntry:
     """Soft-delete one of the acting user's entries (a running timer is discarded with it)."""
     current = await _live_entry(uow.ex, entry_id)
     time_entries.check_owner(current, uow.actor.user_id)
-    await repo.update(uow.ex, replace(current, deleted_at=uow.now, updated_at=uow.now))
+    deleted = replace(current, deleted_at=uow.now, updated_at=uow.now)
+    await repo.update(uow.ex, deleted)
     uow.log(EntityType.TIME_ENTRY, current.id, current.project_id, "deleted")
     uow.emit(
         Event(
@@ -141,6 +142,7 @@ async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> None:
             extra={"work_item_id": current.work_item_id},
         )
     )
+    return deleted
 
 
 async def _stop(uow: UnitOfWork, entry: TimeEntry, reason: str | None = None) -> TimeEntry:

@@ -10,10 +10,10 @@ from google.protobuf.message import DecodeError
 from pm.events.hub import Hub
 from pm.proto import messages_pb2 as pb
 from pm.ws import subscriptions
-from pm.ws.handlers import HANDLERS
 from pm.ws.connection import Connection
 from pm.ws.context import CommandContext, WsServices, envelope
 from pm.ws.errors import error_message, from_exception
+from pm.ws.handlers import HANDLERS
 
 log = logging.getLogger(__name__)
 

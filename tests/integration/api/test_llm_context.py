@@ -27,6 +27,7 @@ async def context(client: httpx.AsyncClient, **params: Any) -> list[dict[str, An
 
 
 async def post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST a body that must be created (201) and return the created JSON."""
     response = await client.post(f"{API}{path}", json=body, headers=bearer())
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -171,6 +172,7 @@ async def test_other_tenants_get_the_same_documentation(client: httpx.AsyncClien
 
 
 def _ids(path: Path) -> list[str]:
+    """The ids of the LLM context rows in a database file."""
     conn = sqlite3.connect(path)
     try:
         return [r[0] for r in conn.execute("SELECT id FROM pm_llm_context ORDER BY id")]

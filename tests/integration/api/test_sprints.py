@@ -38,6 +38,7 @@ async def create_sprint(
 
 
 async def set_status(client: httpx.AsyncClient, sprint_id: str, status: str) -> httpx.Response:
+    """PATCH a sprint's status."""
     return await client.patch(
         f"{API}/sprints/{sprint_id}", json={"status": status}, headers=bearer()
     )

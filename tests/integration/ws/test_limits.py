@@ -10,12 +10,12 @@ from pathlib import Path
 import jwt
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 
 from pm.proto import messages_pb2 as pb
 from tests.conftest import SECRET, token
 from tests.live import LiveServer, running
-from tests.wsclient import WsClient, subscribe
+from tests.wsclient import WsClient, drain, subscribe
 
 LIMITS = {
     "WS_MAX_FRAME_BYTES": "4096",
@@ -42,11 +42,7 @@ def url(limited: LiveServer) -> str:
 
 
 async def _closed_with(client: WsClient) -> int | None:
-    try:
-        while True:
-            await client.recv(5)
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
+    return (await drain(client))[1]
 
 
 async def _refused(url: str, **kwargs: object) -> int:
@@ -108,14 +104,9 @@ async def test_message_flood_is_rate_limited_then_closed(url: str) -> None:
     client = await WsClient.open(url, token("limits", "flooder"))
     for n in range(200):
         await client.send("ping", pb.Ping(), message_id=f"f{n}")
-    codes = []
-    try:
-        while True:
-            message = await client.recv(5)
-            codes.append(message.error.code or message.WhichOneof("payload"))
-    except ConnectionClosed as closed:
-        assert closed.rcvd is not None
-        assert closed.rcvd.code == 4029
+    frames, close_code = await drain(client)
+    assert close_code == 4029
+    codes = [m.error.code or m.WhichOneof("payload") for m in frames]
     assert "pong" in codes
     assert "RATE_LIMIT_EXCEEDED" in codes
 

@@ -1,0 +1,28 @@
+"""Reading request fields the way proto3 defines them: presence, "0 means unset", paging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf.message import Message
+
+from pm.core.errors import InvalidInput
+
+
+def expected_version(version: int) -> int | None:
+    """A plain int32 expected_version: 0 (unset in proto3) means "no expectation"."""
+    return version or None
+
+
+def present(request: Message, names: Iterable[str]) -> dict[str, object]:
+    """The `optional` fields of `request` that the client set, by name (a patch)."""
+    return {name: getattr(request, name) for name in names if request.HasField(name)}
+
+
+def window(limit: int, offset: int, default: int, maximum: int) -> tuple[int, int]:
+    """A (limit, offset) page: limit 0 means `default`, a larger one than `maximum` is capped."""
+    if limit < 0:
+        raise InvalidInput("limit must not be negative", field="limit")
+    if offset < 0:
+        raise InvalidInput("offset must not be negative", field="offset")
+    return min(limit or default, maximum), offset
