@@ -31,11 +31,12 @@ class Connection:
         self.rate_violations = 0
         self.high_water = 0  # highest event seq queued
         self.close_code: tuple[int, str] | None = None
+        self.flushing = False
         self._queue: deque[bytes] = deque()
         self._allowance = 0  # extra room while a resume replay is queued
         self._ready = asyncio.Event()
         self._pending: list[tuple[int, bytes]] | None = None
-        self.tasks: tuple[asyncio.Task[None], ...] = ()
+        self.tasks: tuple[asyncio.Task[None], ...] = ()  # (receiver, sender)
 
     # Called by the hub for every event on a subscribed topic.
     def deliver(self, seq: int, frame: bytes) -> None:
@@ -73,11 +74,21 @@ class Connection:
         self._queue.append(frame)
         self._ready.set()
 
-    def drop(self, code: int, reason: str) -> None:
-        """Close the connection from the server side (never blocks the caller)."""
+    def drop(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close the connection from the server side (never blocks the caller).
+
+        With `flush`, what is already queued (e.g. the Error explaining the close) is sent
+        first; otherwise it is discarded (a slow consumer could not take it anyway).
+        """
         if self.close_code is not None:
             return
         self.close_code = (code, reason)
+        self.flushing = flush
+        if flush:
+            self._ready.set()
+            if self.tasks:
+                self.tasks[0].cancel()  # stop reading; the sender drains, then returns
+            return
         self._queue.clear()
         for task in self.tasks:
             task.cancel()
@@ -91,3 +102,5 @@ class Connection:
             while queue:
                 await ws.send_bytes(queue.popleft())
             self._allowance = 0
+            if self.close_code is not None:
+                return

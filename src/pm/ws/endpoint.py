@@ -86,6 +86,8 @@ async def _serve(conn: Connection, runtime: WsRuntime, expires: int) -> None:
     )
     try:
         await asyncio.wait((receiver, sender), return_when=asyncio.FIRST_COMPLETED)
+        if conn.flushing and not sender.done():
+            await asyncio.wait((sender,), timeout=2)
     finally:
         expiry.cancel()
         runtime.hub.unsubscribe(conn.actor.tenant_id, conn, conn.topics)
@@ -131,7 +133,7 @@ def _rate_limited(conn: Connection, data: bytes, limits: WsLimits) -> bool:
     """Answer RATE_LIMIT_EXCEEDED; True when the client kept flooding and was closed."""
     conn.rate_violations += 1
     if conn.rate_violations > limits.max_rate_violations:
-        conn.drop(CLOSE_RATE_LIMITED, "too many messages")
+        conn.drop(CLOSE_RATE_LIMITED, "too many messages", flush=True)
         return True
     try:
         message_id = pb.WebSocketMessage.FromString(data).message_id

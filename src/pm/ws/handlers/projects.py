@@ -43,7 +43,10 @@ async def update_project(ctx: CommandContext) -> bytes:
 
     async def run(uow: UnitOfWork) -> Project:
         project = await svc.update_project(
-            uow, req.project_id, cast(svc.ProjectPatch, patch), expected_version(req.expected_version)
+            uow,
+            req.project_id,
+            cast(svc.ProjectPatch, patch),
+            expected_version(req.expected_version),
         )
         changes.extend(field_changes(uow, "project_updated", project.id))
         return project
