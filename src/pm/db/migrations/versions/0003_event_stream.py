@@ -1,4 +1,4 @@
-"""event stream: pm_event_seq counter and pm_events
+"""event stream (pm_event_seq, pm_events) and one active sprint per project
 
 Revision ID: 0003
 Revises: 0002
@@ -41,9 +41,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_pm_events_project_seq", "pm_events", ["project_id", "seq"])
     op.create_index("ix_pm_events_created", "pm_events", ["created_at"])
+    active = sa.text("status = 'active' AND deleted_at IS NULL")
+    op.create_index("uq_pm_sprints_one_active", "pm_sprints", ["project_id"], unique=True,
+                    sqlite_where=active, postgresql_where=active)
 
 
 def downgrade() -> None:
+    op.drop_index("uq_pm_sprints_one_active", table_name="pm_sprints")
     op.drop_index("ix_pm_events_created", table_name="pm_events")
     op.drop_index("ix_pm_events_project_seq", table_name="pm_events")
     op.drop_table("pm_events")
