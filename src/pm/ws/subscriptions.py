@@ -53,6 +53,7 @@ async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
         return
     # Live events are held from the moment of subscribing until the replay is queued, so the
     # client gets the missed events, then the live ones, in order, none twice, none lost.
+    before = conn.topics
     conn.hold_live_events()
     hub.subscribe(tenant, conn, wanted)
     conn.topics = combined
@@ -60,18 +61,28 @@ async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
         page = await ctx.read(
             lambda r: events.since(r, request.since_seq, conn.limits.max_replay + 1)
         )
+        if len(page.events) > conn.limits.max_replay:
+            raise ResyncRequired(
+                f"more than {conn.limits.max_replay} events were missed; reload and resume "
+                f"from {page.last_seq}",
+                field="since_seq",
+            )
     except BaseException:
+        # Nothing is subscribed when the replay cannot be exact.
+        hub.unsubscribe(tenant, conn, _minus(wanted, before))
+        conn.topics = before
         conn.replay([])
         raise
-    if len(page.events) > conn.limits.max_replay:
-        conn.replay([])
-        raise ResyncRequired(
-            f"more than {conn.limits.max_replay} events were missed; reload and resume from "
-            f"{page.last_seq}",
-            field="since_seq",
-        )
     conn.send(envelope(ctx.message_id, _confirmation(conn, page.last_seq)))
     conn.replay([(e.seq, frame(e)) for e in page.events if wanted.matches(e)])
+
+
+def _minus(a: Topics, b: Topics) -> Topics:
+    return Topics(
+        a.project_ids - b.project_ids,
+        a.sprint_ids - b.sprint_ids,
+        a.work_item_ids - b.work_item_ids,
+    )
 
 
 async def unsubscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
