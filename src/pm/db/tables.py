@@ -74,9 +74,13 @@ sprints = Table(
     Index("ix_pm_sprints_project_start", "project_id", "start_date"),
     _partial("ix_pm_sprints_project_status", "project_id", "status"),
     # The database itself guarantees at most one active sprint per project.
-    Index("uq_pm_sprints_one_active", "project_id", unique=True,
-          sqlite_where=text("status = 'active' AND deleted_at IS NULL"),
-          postgresql_where=text("status = 'active' AND deleted_at IS NULL")),
+    Index(
+        "uq_pm_sprints_one_active",
+        "project_id",
+        unique=True,
+        sqlite_where=text("status = 'active' AND deleted_at IS NULL"),
+        postgresql_where=text("status = 'active' AND deleted_at IS NULL"),
+    ),
 )
 
 work_items = Table(

@@ -13,8 +13,9 @@ async def test_stream_is_gap_free_and_filterable(client: httpx.AsyncClient) -> N
     one = await create_project(client, bearer(), key="ONE")
     two = await create_project(client, bearer(), key="TWO")
     item = await create_item(client, bearer(), one["id"])
-    await client.patch(f"{API}/work-items/{item['id']}", json={"title": "Renamed"},
-                       headers=bearer())
+    await client.patch(
+        f"{API}/work-items/{item['id']}", json={"title": "Renamed"}, headers=bearer()
+    )
     await create_item(client, bearer(), two["id"])
     everything = (await client.get(f"{API}/events", headers=bearer())).json()
     seqs = [e["seq"] for e in everything["events"]]
@@ -25,31 +26,38 @@ async def test_stream_is_gap_free_and_filterable(client: httpx.AsyncClient) -> N
     updated = everything["events"][kinds.index("work_item_updated")]
     assert updated["entity_id"] == item["id"]
     assert updated["payload"]["changes"] == [
-        {"field_name": "title", "old_value": "An item", "new_value": "Renamed"}]
-    only_one = (await client.get(f"{API}/events", params={"project_id": one["id"]},
-                                 headers=bearer())).json()
+        {"field_name": "title", "old_value": "An item", "new_value": "Renamed"}
+    ]
+    only_one = (
+        await client.get(f"{API}/events", params={"project_id": one["id"]}, headers=bearer())
+    ).json()
     assert {e["project_id"] for e in only_one["events"]} == {one["id"]}
     assert only_one["next_since_seq"] == everything["last_seq"]
-    paged = (await client.get(f"{API}/events", params={"since_seq": 1, "limit": 2},
-                              headers=bearer())).json()
+    paged = (
+        await client.get(f"{API}/events", params={"since_seq": 1, "limit": 2}, headers=bearer())
+    ).json()
     assert [e["seq"] for e in paged["events"]] == [2, 3]
     assert paged["next_since_seq"] == 3
 
 
 async def test_a_failed_write_takes_no_sequence_number(client: httpx.AsyncClient) -> None:
     project = await create_project(client, bearer())
-    bad = await client.post(f"{API}/projects/{project['id']}/work-items",
-                            json={"item_type": "story", "title": "x", "status": "nope"},
-                            headers=bearer())
+    bad = await client.post(
+        f"{API}/projects/{project['id']}/work-items",
+        json={"item_type": "story", "title": "x", "status": "nope"},
+        headers=bearer(),
+    )
     assert bad.status_code == 422
     await create_item(client, bearer(), project["id"])
-    seqs = [e["seq"] for e in (await client.get(f"{API}/events", headers=bearer())).json()[
-        "events"]]
+    seqs = [
+        e["seq"] for e in (await client.get(f"{API}/events", headers=bearer())).json()["events"]
+    ]
     assert seqs == [1, 2]
 
 
-async def test_events_past_retention_require_a_resync(app: FastAPI,
-                                                      client: httpx.AsyncClient) -> None:
+async def test_events_past_retention_require_a_resync(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     tenancy = app.state.services.tenancy
     tenancy.event_retention = -10  # everything is already too old
     project = await create_project(client, bearer())
@@ -59,6 +67,5 @@ async def test_events_past_retention_require_a_resync(app: FastAPI,
     gone = await client.get(f"{API}/events", params={"since_seq": 0}, headers=bearer())
     assert gone.status_code == 410
     assert gone.json()["code"] == "RESYNC_REQUIRED"
-    latest = (await client.get(f"{API}/events", params={"since_seq": 2},
-                               headers=bearer())).json()
+    latest = (await client.get(f"{API}/events", params={"since_seq": 2}, headers=bearer())).json()
     assert [e["seq"] for e in latest["events"]] == [3]

@@ -125,8 +125,9 @@ async def test_resume_point_older_than_kept_is_resync_required(
             ahead = await client.request("subscribe", subscribe([project], since_seq=10**9))
             assert ahead.error.code == "RESYNC_REQUIRED"
             assert ahead.error.field == "since_seq"
-            await http.post(f"/projects/{project}/work-items",
-                            json={"item_type": "task", "title": "unseen"})
+            await http.post(
+                f"/projects/{project}/work-items", json={"item_type": "task", "title": "unseen"}
+            )
             assert await client.silent(1.0)  # nothing was subscribed
         finally:
             await client.close()

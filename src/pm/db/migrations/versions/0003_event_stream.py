@@ -42,8 +42,14 @@ def upgrade() -> None:
     op.create_index("ix_pm_events_project_seq", "pm_events", ["project_id", "seq"])
     op.create_index("ix_pm_events_created", "pm_events", ["created_at"])
     active = sa.text("status = 'active' AND deleted_at IS NULL")
-    op.create_index("uq_pm_sprints_one_active", "pm_sprints", ["project_id"], unique=True,
-                    sqlite_where=active, postgresql_where=active)
+    op.create_index(
+        "uq_pm_sprints_one_active",
+        "pm_sprints",
+        ["project_id"],
+        unique=True,
+        sqlite_where=active,
+        postgresql_where=active,
+    )
 
 
 def downgrade() -> None:
