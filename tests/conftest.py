@@ -39,7 +39,13 @@ def data_dir(tmp_path: Path, template_db: Path) -> Path:
 @pytest.fixture
 def settings(data_dir: Path) -> Settings:
     """Settings for an app over the test's data dir."""
-    return Settings(db_path=data_dir, jwt_secret=SECRET, log_level="warning")
+    return Settings(
+        db_path=data_dir,
+        jwt_secret=SECRET,
+        log_level="warning",
+        rate_limit_user_per_second=0,
+        rate_limit_tenant_per_second=0,
+    )
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 
+from pm.api.ratelimit import RateLimiter
 from pm.auth.jwt import TokenVerifier
 from pm.core.actor import Actor
 from pm.core.errors import InvalidInput, Unauthenticated
@@ -31,6 +32,7 @@ class Services:
     tenancy: Tenancy
     verifier: TokenVerifier
     idempotency_ttl: int
+    limiter: RateLimiter | None = None
 
 
 def render(result: object) -> bytes:
@@ -114,7 +116,10 @@ async def request_context(
     if credentials is None:
         raise Unauthenticated("missing bearer token (Authorization: Bearer <jwt>)")
     services: Services = request.app.state.services
-    return Context(request, services.verifier.verify(credentials.credentials), services)
+    actor = services.verifier.verify(credentials.credentials)
+    if services.limiter is not None:
+        services.limiter.check(actor)
+    return Context(request, actor, services)
 
 
 Ctx = Annotated[Context, Depends(request_context)]

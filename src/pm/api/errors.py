@@ -95,6 +95,10 @@ def domain_error_response(exc: e.DomainError) -> Response:
         )
     if isinstance(exc, e.Unavailable | e.RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, e.RateLimited) and exc.limit is not None:
+        headers["RateLimit-Limit"] = str(exc.limit)
+        headers["RateLimit-Remaining"] = "0"
+        headers["RateLimit-Reset"] = str(exc.retry_after)
     if isinstance(exc, e.Conflict) and exc.current is not None:
         extra["current"] = orjson.loads(orjson.dumps(exc.current))
     if status == 500:

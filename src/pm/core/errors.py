@@ -80,10 +80,11 @@ class Unavailable(DomainError):
 
 
 class RateLimited(DomainError):
-    """Too many requests; retry after `retry_after` seconds."""
+    """Too many requests; retry after `retry_after` seconds (`limit` per second allowed)."""
 
     code = "RATE_LIMIT_EXCEEDED"
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+    def __init__(self, message: str, *, retry_after: int = 1, limit: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit = limit

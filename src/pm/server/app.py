@@ -13,6 +13,7 @@ from starlette.routing import WebSocketRoute
 from pm.api import errors
 from pm.api.deps import Services
 from pm.api.middleware import RequestContextMiddleware
+from pm.api.ratelimit import RateLimiter
 from pm.api.routes import (
     activity,
     comments,
@@ -107,6 +108,12 @@ def create_app(
         tenancy=tenancy,
         verifier=verifier or TokenVerifier(jwt_config(settings)),
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
+        limiter=RateLimiter(
+            settings.rate_limit_user_per_second,
+            settings.rate_limit_user_burst,
+            settings.rate_limit_tenant_per_second,
+            settings.rate_limit_tenant_burst,
+        ),
     )
     limits = ws_limits(settings)
     ws_runtime = WsRuntime(

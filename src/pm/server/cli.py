@@ -46,6 +46,7 @@ def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> Non
     import uvicorn
 
     from pm.server.app import create_app
+    from pm.server.protocols import with_header_timeout
 
     settings = _settings(env_file, server_host=host, server_port=port)
     logs.configure(settings.log_level, settings.log_format)
@@ -65,6 +66,8 @@ def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> Non
         ws_ping_timeout=settings.ws_ping_timeout,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.http_keep_alive_timeout,
+        http=with_header_timeout(settings.http_header_timeout),
     )
 
 

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
     event_retention_hours: int = Field(168, ge=1, le=24 * 366)
+    http_header_timeout: float = Field(10, gt=0, le=300)
+    http_keep_alive_timeout: int = Field(5, ge=1, le=300)
+    rate_limit_user_per_second: float = Field(100, ge=0)
+    rate_limit_user_burst: int = Field(200, ge=1)
+    rate_limit_tenant_per_second: float = Field(1000, ge=0)
+    rate_limit_tenant_burst: int = Field(2000, ge=1)
 
     ws_max_frame_bytes: int = Field(65_536, ge=1024, le=16 * 1_048_576)
     ws_max_subscriptions: int = Field(1000, ge=1)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 from starlette.websockets import WebSocket
 
 from pm.core.actor import Actor
+from pm.core.ratelimit import TokenBucket
 from pm.events.hub import Topics
-from pm.ws.limits import CLOSE_SLOW_CONSUMER, TokenBucket, WsLimits
+from pm.ws.limits import CLOSE_SLOW_CONSUMER, WsLimits
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ class Connection:
         self.actor = actor
         self.limits = limits
         self.topics = Topics()
-        self.bucket = TokenBucket(limits.rate_per_second, limits.rate_burst)
+        self.bucket = TokenBucket(limits.rate_per_second, limits.rate_burst, time.monotonic())
         self.rate_violations = 0
         self.high_water = 0  # highest event seq queued
         self.close_code: tuple[int, str] | None = None

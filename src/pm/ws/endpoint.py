@@ -121,7 +121,7 @@ async def _receive_loop(conn: Connection, runtime: WsRuntime) -> None:
         if len(data) > limits.max_frame_bytes:
             conn.drop(CLOSE_TOO_BIG, f"frames are limited to {limits.max_frame_bytes} bytes")
             return
-        if not conn.bucket.take():
+        if not conn.bucket.take(time.monotonic()):
             if _rate_limited(conn, data, limits):
                 return
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 # Close codes (1000-1015 are RFC 6455's; 4000-4999 are ours). Documented in docs/protocol.md.
@@ -33,25 +32,3 @@ class WsLimits:
     max_replay: int = 10_000
     # Messages refused for rate in a row before the connection is closed.
     max_rate_violations: int = 50
-
-
-class TokenBucket:
-    """Allows `rate` messages per second on average, bursts of up to `burst`."""
-
-    __slots__ = ("_last", "_tokens", "burst", "rate")
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._tokens = float(burst)
-        self._last = time.monotonic()
-
-    def take(self) -> bool:
-        """Spend one token if there is one."""
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
