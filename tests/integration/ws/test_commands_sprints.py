@@ -92,7 +92,7 @@ async def test_create_errors(ws_url: str) -> None:
         await intruder.close()
 
 
-async def test_update_reports_changes_and_enforces_the_lifecycle(ws_url: str) -> None:
+async def test_update_reports_changes_to_caller_and_subscribers(ws_url: str) -> None:
     alice = await connect(ws_url, "spr-update")
     bob = await connect(ws_url, "spr-update", "bob")
     try:
@@ -118,39 +118,45 @@ async def test_update_reports_changes_and_enforces_the_lifecycle(ws_url: str) ->
             ("status", "planned", "active"),
         ]
         assert (await bob.event("sprint_updated")).sprint_updated == updated
+        assert [(s.name, s.version) for s in await _sprints(alice, board.id)] == [("New", 2)]
+    finally:
+        await alice.close()
+        await bob.close()
 
-        stale = await error(
-            alice,
-            "update_sprint_request",
-            pb.UpdateSprintRequest(sprint_id=sprint.id, expected_version=1, name="Late"),
-        )
-        assert (stale.code, stale.field) == ("CONFLICT", "expected_version")
-        backwards = await error(
-            alice,
-            "update_sprint_request",
-            pb.UpdateSprintRequest(sprint_id=sprint.id, status=pb.SPRINT_STATUS_PLANNED),
-        )
-        assert (backwards.code, backwards.field) == ("VALIDATION_ERROR", "status")
-        unspecified = await error(
-            alice,
-            "update_sprint_request",
-            pb.UpdateSprintRequest(sprint_id=sprint.id, status=pb.SPRINT_STATUS_UNSPECIFIED),
-        )
-        assert (unspecified.code, unspecified.field) == ("VALIDATION_ERROR", "status")
-        second = await _sprint(alice, board.id, "Second", start=30 * DAY)
+
+async def test_update_errors(ws_url: str) -> None:
+    alice = await connect(ws_url, "spr-update-errors")
+    intruder = await connect(ws_url, "spr-update-intruder", "alice")
+    try:
+        board = await project(alice, "SPV")
+        sprint, second = await _sprint(alice, board.id, "One"), await _sprint(alice, board.id, "2")
+        stale = pb.UpdateSprintRequest(sprint_id=sprint.id, expected_version=9, name="Late")
+        skipping = pb.UpdateSprintRequest(sprint_id=sprint.id, status=pb.SPRINT_STATUS_COMPLETED)
+        unknown = pb.UpdateSprintRequest(sprint_id=sprint.id, status=pb.SPRINT_STATUS_UNSPECIFIED)
+        for request, code, field in (
+            (stale, "CONFLICT", "expected_version"),
+            (skipping, "VALIDATION_ERROR", "status"),
+            (unknown, "VALIDATION_ERROR", "status"),
+        ):
+            refused = await error(alice, "update_sprint_request", request)
+            assert (refused.code, refused.field) == (code, field)
+        start = pb.UpdateSprintRequest(sprint_id=sprint.id, status=pb.SPRINT_STATUS_ACTIVE)
+        foreign = await error(intruder, "update_sprint_request", start)
+        assert foreign.code == "NOT_FOUND"
+        await reply(alice, "update_sprint_request", start, "sprint_updated")
         two_active = await error(
             alice,
             "update_sprint_request",
             pb.UpdateSprintRequest(sprint_id=second.id, status=pb.SPRINT_STATUS_ACTIVE),
         )
         assert (two_active.code, two_active.field) == ("CONFLICT", "status")
-        assert [(s.name, s.version) for s in await _sprints(alice, board.id)] == [
-            ("New", 2),
-            ("Second", 1),
+        assert [s.status for s in await _sprints(alice, board.id)] == [
+            pb.SPRINT_STATUS_ACTIVE,
+            pb.SPRINT_STATUS_PLANNED,
         ]
     finally:
         await alice.close()
-        await bob.close()
+        await intruder.close()
 
 
 async def test_delete_returns_items_to_the_backlog(ws_url: str) -> None:

@@ -117,7 +117,7 @@ async def test_stopping_a_timer(ws_url: str) -> None:
         await intruder.close()
 
 
-async def test_manual_entries_are_created_edited_and_deleted(ws_url: str) -> None:
+async def test_a_manual_entry_gets_its_duration(ws_url: str) -> None:
     alice = await connect(ws_url, "tim-manual")
     bob = await connect(ws_url, "tim-manual", "bob")
     try:
@@ -133,34 +133,42 @@ async def test_manual_entries_are_created_edited_and_deleted(ws_url: str) -> Non
             "time_entry_created",
         )
         entry = created.time_entry
-        assert (entry.duration_seconds, entry.description, created.user_id) == (
+        assert (entry.work_item_id, entry.user_id, created.user_id) == (story.id, "alice", "alice")
+        assert (entry.ended_at, entry.duration_seconds, entry.description) == (
+            3 * HOUR,
             2 * HOUR,
             "Review",
-            "alice",
         )
         assert (await bob.event("time_entry_created")).time_entry_created == created
-
         backwards = await error(
             alice,
             "create_time_entry_request",
             pb.CreateTimeEntryRequest(work_item_id=story.id, started_at=HOUR, ended_at=0),
         )
         assert (backwards.code, backwards.field) == ("VALIDATION_ERROR", "ended_at")
+        assert [e.id for e in (await _entries(alice, story.id)).time_entries] == [entry.id]
+    finally:
+        await alice.close()
+        await bob.close()
 
-        updated = await reply(
-            alice,
-            "update_time_entry_request",
-            pb.UpdateTimeEntryRequest(time_entry_id=entry.id, ended_at=4 * HOUR),
-            "time_entry_updated",
-        )
+
+async def test_only_the_owner_edits_or_deletes_an_entry(ws_url: str) -> None:
+    alice = await connect(ws_url, "tim-edit")
+    bob = await connect(ws_url, "tim-edit", "bob")
+    try:
+        board = await project(alice, "TIE")
+        story = await item(alice, board.id)
+        entry = await _log(alice, story.id, HOUR, 3 * HOUR)
+        await watch(bob, board.id)
+        edit = pb.UpdateTimeEntryRequest(time_entry_id=entry.id, ended_at=4 * HOUR)
+        assert (await error(bob, "update_time_entry_request", edit)).code == "AUTHORIZATION_FAILED"
+        updated = await reply(alice, "update_time_entry_request", edit, "time_entry_updated")
         assert (updated.time_entry.ended_at, updated.time_entry.duration_seconds) == (
             4 * HOUR,
             3 * HOUR,
         )
-        assert updated.time_entry.description == "Review"
+        assert updated.user_id == "alice"
         assert (await bob.event("time_entry_updated")).time_entry_updated == updated
-        edit = pb.UpdateTimeEntryRequest(time_entry_id=entry.id, description="Mine")
-        assert (await error(bob, "update_time_entry_request", edit)).code == "AUTHORIZATION_FAILED"
 
         drop = pb.DeleteTimeEntryRequest(time_entry_id=entry.id)
         assert (await error(bob, "delete_time_entry_request", drop)).code == "AUTHORIZATION_FAILED"
