@@ -51,6 +51,9 @@ def start(
         "SERVER_PORT": str(port),
         "SERVER_HOST": "127.0.0.1",
         "LOG_LEVEL": "warning",
+        # Tests hammer one user; the limits have tests of their own.
+        "RATE_LIMIT_USER_PER_SECOND": "0",
+        "RATE_LIMIT_TENANT_PER_SECOND": "0",
         **(extra_env or {}),
     }
     log_path = data_dir.parent / f"server-{port}.log"

@@ -99,13 +99,12 @@ async def test_resume_while_a_writer_keeps_writing(server: LiveServer, ws_url: s
                 stop.set()
                 written = await task
                 assert written > 0, round_
-                stream = (
-                    await http.get(
-                        "/events",
-                        params={"since_seq": resume_from, "project_id": project, "limit": 1000},
-                    )
-                ).json()
-                expected = [e["seq"] for e in stream["events"]]
+                response = await http.get(
+                    "/events",
+                    params={"since_seq": resume_from, "project_id": project, "limit": 1000},
+                )
+                assert response.status_code == 200, response.text
+                expected = [e["seq"] for e in response.json()["events"]]
                 got = [e.seq for e in await client.events(len(expected))]
                 assert got == expected  # in order, none missing, none twice
                 assert await client.silent(0.5)
