@@ -24,14 +24,16 @@ def fingerprint(*parts: bytes) -> str:
 
 
 async def replay(
-    uow: UnitOfWork, key: str, digest: str, ttl: int = DEFAULT_TTL
+    uow: UnitOfWork,
+    key: str,
+    digest: str,
+    ttl: int = DEFAULT_TTL,
+    field: str = "Idempotency-Key",
 ) -> StoredResponse | None:
     """The stored answer for this key; the same key on a different request is invalid input."""
     stored = await repo.get(uow.ex, uow.actor.user_id, key, uow.now - ttl)
     if stored is not None and stored.fingerprint != digest:
-        raise InvalidInput(
-            "this Idempotency-Key was already used for a different request", field="Idempotency-Key"
-        )
+        raise InvalidInput(f"this {field} was already used for a different request", field=field)
     return stored
 
 

@@ -72,7 +72,7 @@ class CommandContext:
         digest = idempotency.fingerprint(b"ws", case.encode(), payload)
         key, ttl = f"ws:{message_id}", self.services.idempotency_ttl
         async with tenancy.unit_of_work(self.actor) as uow:
-            stored = await idempotency.replay(uow, key, digest, ttl)
+            stored = await idempotency.replay(uow, key, digest, ttl, field="message_id")
             if stored is not None:
                 return stored.body
             result = await run(uow)

@@ -9,7 +9,7 @@ from google.protobuf.message import DecodeError
 
 from pm.events.hub import Hub
 from pm.proto import messages_pb2 as pb
-from pm.ws import subscriptions
+from pm.ws import shape, subscriptions
 from pm.ws.connection import Connection
 from pm.ws.context import CommandContext, WsServices, envelope
 from pm.ws.errors import error_message, from_exception
@@ -65,6 +65,7 @@ async def handle(data: bytes, conn: Connection, services: WsServices, hub: Hub) 
                 )
             )
             return
+        shape.check(getattr(message, case))
         conn.send(await handler(ctx))
     except Exception as exc:
         conn.send(envelope(message.message_id, ("error", from_exception(exc))))

@@ -14,9 +14,21 @@ def expected_version(version: int) -> int | None:
     return version or None
 
 
+# proto3 strings have no null: an explicitly set empty string clears these nullable fields.
+CLEARABLE = frozenset({"description", "goal", "assignee_id", "sprint_id", "parent_id"})
+
+
 def present(request: Message, names: Iterable[str]) -> dict[str, object]:
-    """The `optional` fields of `request` that the client set, by name (a patch)."""
-    return {name: getattr(request, name) for name in names if request.HasField(name)}
+    """The `optional` fields of `request` that the client set, by name (a patch).
+
+    An empty string clears a nullable field (the way `null` does over REST).
+    """
+    patch: dict[str, object] = {}
+    for name in names:
+        if request.HasField(name):
+            value = getattr(request, name)
+            patch[name] = None if value == "" and name in CLEARABLE else value
+    return patch
 
 
 def window(limit: int, offset: int, default: int, maximum: int) -> tuple[int, int]:

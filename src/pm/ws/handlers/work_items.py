@@ -14,6 +14,7 @@ from pm.service import work_items as svc
 from pm.service.uow import Reader, UnitOfWork
 from pm.ws.commands import command
 from pm.ws.context import CommandContext, envelope, field_changes
+from pm.ws.handlers.decoding import expected_version, present
 
 
 def _priority(value: str) -> Priority:
@@ -23,11 +24,6 @@ def _priority(value: str) -> Priority:
         raise InvalidInput(
             f"priority must be one of {', '.join(p.value for p in Priority)}", field="priority"
         ) from None
-
-
-def _expected(version: int) -> int | None:
-    """0 (unset in proto3) means "no expectation"."""
-    return version or None
 
 
 @command("create_work_item_request")
@@ -56,18 +52,10 @@ async def create_work_item(ctx: CommandContext) -> bytes:
 async def update_work_item(ctx: CommandContext) -> bytes:
     """Change fields of a work item (update_parent applies parent_id even when unset)."""
     req = ctx.message.update_work_item_request
-    patch: dict[str, object] = {}
-    for name in (
-        "title",
-        "description",
-        "status",
-        "assignee_id",
-        "sprint_id",
-        "position",
-        "story_points",
-    ):
-        if req.HasField(name):
-            patch[name] = getattr(req, name)
+    patch = present(
+        req,
+        ("title", "description", "status", "assignee_id", "sprint_id", "position", "story_points"),
+    )
     if req.HasField("priority"):
         patch["priority"] = _priority(req.priority)
     if req.update_parent or req.HasField("parent_id"):
@@ -77,7 +65,10 @@ async def update_work_item(ctx: CommandContext) -> bytes:
 
     async def run(uow: UnitOfWork) -> WorkItem:
         item = await svc.update_work_item(
-            uow, req.work_item_id, cast(svc.WorkItemPatch, patch), _expected(req.expected_version)
+            uow,
+            req.work_item_id,
+            cast(svc.WorkItemPatch, patch),
+            expected_version(req.expected_version),
         )
         changes.extend(field_changes(uow, "work_item_updated", item.id))
         return item
