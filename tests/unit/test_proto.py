@@ -101,6 +101,13 @@ EXTENSION_CASES: dict[str, tuple[int, str]] = {
     "swim_lane_created": (151, "SwimLaneCreated"),
     "swim_lane_updated": (152, "SwimLaneUpdated"),
     "swim_lane_deleted": (153, "SwimLaneDeleted"),
+    "list_members_request": (154, "ListMembersRequest"),
+    "members_list": (155, "MembersList"),
+    "set_member_request": (156, "SetMemberRequest"),
+    "remove_member_request": (157, "RemoveMemberRequest"),
+    "member_added": (158, "MemberAdded"),
+    "member_updated": (159, "MemberUpdated"),
+    "member_removed": (160, "MemberRemoved"),
 }
 
 ENUMS: dict[str, dict[str, int]] = {
@@ -126,6 +133,12 @@ ENUMS: dict[str, dict[str, int]] = {
         "DEPENDENCY_TYPE_UNSPECIFIED": 0,
         "DEPENDENCY_TYPE_BLOCKS": 1,
         "DEPENDENCY_TYPE_RELATES_TO": 2,
+    },
+    "ProjectRole": {
+        "PROJECT_ROLE_UNSPECIFIED": 0,
+        "PROJECT_ROLE_VIEWER": 1,
+        "PROJECT_ROLE_EDITOR": 2,
+        "PROJECT_ROLE_ADMIN": 3,
     },
 }
 
@@ -291,6 +304,17 @@ MESSAGES: dict[str, str] = {
     "SwimLaneCreated": "+swim_lane 1 SwimLane, +user_id 2 string",
     "SwimLaneUpdated": "+swim_lane 1 SwimLane, +changes 2 rep FieldChange, +user_id 3 string",
     "SwimLaneDeleted": "+swim_lane_id 1 string, +project_id 2 string, +user_id 3 string",
+    "ProjectMember": (
+        "+project_id 1 string, +user_id 2 string, +role 3 ProjectRole, +created_at 4 int64, "
+        "+updated_at 5 int64, +created_by 6 string, +updated_by 7 string"
+    ),
+    "ListMembersRequest": "+project_id 1 string",
+    "MembersList": "+members 1 rep ProjectMember",
+    "SetMemberRequest": "+project_id 1 string, +user_id 2 string, +role 3 ProjectRole",
+    "RemoveMemberRequest": "+project_id 1 string, +user_id 2 string",
+    "MemberAdded": "+member 1 ProjectMember, +user_id 2 string",
+    "MemberUpdated": "+member 1 ProjectMember, +changes 2 rep FieldChange, +user_id 3 string",
+    "MemberRemoved": "+project_id 1 string, +member_user_id 2 string, +user_id 3 string",
 }
 
 SCALAR_TYPES = {

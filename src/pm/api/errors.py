@@ -8,6 +8,7 @@ from typing import Any, cast
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -132,6 +133,10 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> Response:
         http = cast(StarletteHTTPException, exc)
+        if http.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8, say): invalid input,
+            # like a body that is not JSON.
+            return problem(422, "VALIDATION_ERROR", str(http.detail), field="body")
         code = _HTTP_CODES.get(http.status_code, "HTTP_ERROR")
         headers = dict(http.headers) if http.headers else None
         return problem(http.status_code, code, str(http.detail), headers=headers)
@@ -144,3 +149,62 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+    _document(app)
+
+
+class FieldProblem(BaseModel):
+    """One problem with one field of a request."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """Every error response: an RFC 9457 problem (application/problem+json) with a `code`."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+    request_id: str | None = None
+    errors: list[FieldProblem] | None = None
+    current: dict[str, Any] | None = None
+
+
+def problem_doc(description: str) -> dict[str, Any]:
+    """The OpenAPI description of an error answer (a Problem, as application/problem+json)."""
+    return {
+        "description": description,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+# The error answers every authenticated route may give (`responses=` of the API routers).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: problem_doc("AUTHENTICATION_FAILED: missing or invalid bearer token"),
+    403: problem_doc("AUTHORIZATION_FAILED or TENANT_NOT_PROVISIONED"),
+    404: problem_doc("NOT_FOUND: missing, deleted, or another tenant's"),
+    409: problem_doc("CONFLICT: stale expected_version / If-Match (`current` holds the row)"),
+    413: problem_doc("PAYLOAD_TOO_LARGE: the body is over MAX_BODY_BYTES"),
+    422: problem_doc("VALIDATION_ERROR: invalid input or a broken rule (`field` names it)"),
+    429: problem_doc("RATE_LIMIT_EXCEEDED: too many requests (see Retry-After)"),
+    503: problem_doc("SERVICE_UNAVAILABLE: the tenant database is busy (see Retry-After)"),
+}
+
+
+def _document(app: FastAPI) -> None:
+    """Add the Problem schema, which the routes' error responses refer to, to the OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # built once, then cached by FastAPI; the additions are idempotent
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" not in schemas:
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem_schema.pop("$defs", {}))
+            schemas["Problem"] = problem_schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -31,6 +31,8 @@ class JwtConfig:
     audience: str | None = None
     issuer: str | None = None
     signing_key: str | None = None  # private key for minting with an asymmetric algorithm
+    roles_claim: str = "roles"  # a string or a list of strings
+    tenant_admin_role: str = "tenant_admin"
 
     def __post_init__(self) -> None:
         if self.algorithm not in HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS:
@@ -88,7 +90,17 @@ class TokenVerifier:
             raise Unauthenticated("the token's sub claim must be a non-empty string")
         if not isinstance(exp, int) or isinstance(exp, bool):
             raise Unauthenticated("the token's exp claim must be an integer")
-        return Actor(validate_tenant_id(tenant_id), sub), exp
+        roles = claims.get(self.config.roles_claim)
+        if isinstance(roles, str):
+            roles = [roles]
+        if roles is not None and (
+            not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)
+        ):
+            raise Unauthenticated(
+                f"the token's {self.config.roles_claim} claim must be a string or a list of strings"
+            )
+        admin = self.config.tenant_admin_role in (roles or ())
+        return Actor(validate_tenant_id(tenant_id), sub, admin), exp
 
 
 def mint(

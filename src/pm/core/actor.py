@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The user performing a request, in their tenant."""
+    """The user performing a request, in their tenant (a tenant admin may do everything)."""
 
     tenant_id: str
     user_id: str
+    is_tenant_admin: bool = False

@@ -240,7 +240,7 @@ events = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("created_at", BigInteger, nullable=False),
     Column("kind", String(40), nullable=False),
-    Column("entity_id", ID, nullable=False),
+    Column("entity_id", String(255), nullable=False),
     Column("project_id", ID),
     Column("sprint_ids", Text, nullable=False),
     Column("work_item_ids", Text, nullable=False),
@@ -248,4 +248,18 @@ events = Table(
     Column("body", LargeBinary, nullable=False),
     Index("ix_pm_events_project_seq", "project_id", "seq"),
     Index("ix_pm_events_created", "created_at"),
+)
+
+project_members = Table(
+    "pm_project_members",
+    metadata,
+    Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    Column("updated_by", String(255), nullable=False),
+    PrimaryKeyConstraint("project_id", "user_id"),
+    Index("ix_pm_project_members_user", "user_id", "project_id"),
 )

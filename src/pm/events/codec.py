@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 
 from pm.core.comments import Comment
 from pm.core.dependencies import Dependency
+from pm.core.members import ProjectMember
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
@@ -25,6 +26,7 @@ from pm.events.entities_pb import (
     comment_pb,
     dependency_pb,
     field_change_pb,
+    member_pb,
     project_pb,
     sprint_pb,
     swim_lane_pb,
@@ -213,6 +215,26 @@ def _swim_lane_deleted(e: Event) -> pb.WebSocketMessage:
     return pb.WebSocketMessage(swim_lane_deleted=msg)
 
 
+def _member_added(e: Event) -> pb.WebSocketMessage:
+    msg = pb.MemberAdded(member=member_pb(_entity(e, ProjectMember)), user_id=e.user_id)
+    return pb.WebSocketMessage(member_added=msg)
+
+
+def _member_updated(e: Event) -> pb.WebSocketMessage:
+    msg = pb.MemberUpdated(
+        member=member_pb(_entity(e, ProjectMember)), changes=_changes(e), user_id=e.user_id
+    )
+    return pb.WebSocketMessage(member_updated=msg)
+
+
+def _member_removed(e: Event) -> pb.WebSocketMessage:
+    member = _entity(e, ProjectMember)
+    msg = pb.MemberRemoved(
+        project_id=member.project_id, member_user_id=member.user_id, user_id=e.user_id
+    )
+    return pb.WebSocketMessage(member_removed=msg)
+
+
 BUILDERS: dict[str, Builder] = {
     "project_created": _project_created,
     "project_updated": _project_updated,
@@ -236,6 +258,9 @@ BUILDERS: dict[str, Builder] = {
     "swim_lane_created": _swim_lane_created,
     "swim_lane_updated": _swim_lane_updated,
     "swim_lane_deleted": _swim_lane_deleted,
+    "member_added": _member_added,
+    "member_updated": _member_updated,
+    "member_removed": _member_removed,
 }
 """Event kind → builder of its payload-only WebSocketMessage (the case is named like the kind)."""
 

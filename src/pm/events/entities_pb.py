@@ -15,6 +15,7 @@ from pm.core.dependencies import Dependency
 from pm.core.enums import DependencyType, ProjectStatus, SprintStatus, WorkItemType
 from pm.core.errors import InvalidInput
 from pm.core.llm_context import LlmContextEntry
+from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
@@ -85,9 +86,35 @@ def dependency_type_from_pb(value: int, field: str = "dependency_type") -> Depen
     return _from_pb(DEPENDENCY_TYPE_FROM_PB, value, field)
 
 
+ROLE_TO_PB: dict[Role, pb.ProjectRole.ValueType] = {
+    Role.VIEWER: pb.PROJECT_ROLE_VIEWER,
+    Role.EDITOR: pb.PROJECT_ROLE_EDITOR,
+    Role.ADMIN: pb.PROJECT_ROLE_ADMIN,
+}
+ROLE_FROM_PB: dict[int, Role] = {v: k for k, v in ROLE_TO_PB.items()}
+
+
+def role_from_pb(value: int, field: str = "role") -> Role:
+    """The domain project role of a wire value."""
+    return _from_pb(ROLE_FROM_PB, value, field)
+
+
 # ---------------------------------------------------------------------------------------
 # Entities
 # ---------------------------------------------------------------------------------------
+
+
+def member_pb(m: ProjectMember) -> pb.ProjectMember:
+    """A project membership on the wire."""
+    return pb.ProjectMember(
+        project_id=m.project_id,
+        user_id=m.user_id,
+        role=ROLE_TO_PB[m.role],
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+        created_by=m.created_by,
+        updated_by=m.updated_by,
+    )
 
 
 def project_pb(p: Project) -> pb.Project:

@@ -14,8 +14,15 @@ from pm.proto import messages_pb2 as pb
 class Subscriber(Protocol):
     """A live connection that takes frames without ever blocking the publisher."""
 
+    @property
+    def user_id(self) -> str:
+        """The user the connection belongs to."""
+
     def deliver(self, seq: int, frame: bytes) -> None:
         """Queue one event frame (may drop the connection if it cannot keep up)."""
+
+    def revoke(self) -> None:
+        """The user's access changed: close the connection (the client resubscribes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,11 @@ class Topics:
 
     def __bool__(self) -> bool:
         return bool(self.project_ids or self.sprint_ids or self.work_item_ids)
+
+
+# A member removed from a project may still be subscribed to it (or to its sprints and items):
+# their connections are closed so that they can only resubscribe to what they may see.
+REVOKING_KIND = "member_removed"
 
 
 def frame(event: StoredEvent) -> bytes:
@@ -102,6 +114,8 @@ class Hub:
                 data = frame(event)
                 for subscriber in targets:
                     subscriber.deliver(event.seq, data)
+            if event.kind == REVOKING_KIND:
+                self._revoke(index, event.entity_id)
 
     @staticmethod
     def _targets(index: _TenantIndex, event: StoredEvent) -> set[Subscriber]:
@@ -112,6 +126,14 @@ class Hub:
             for ident in ids:
                 targets.update(mapping.get(ident, ()))
         return targets
+
+    @staticmethod
+    def _revoke(index: _TenantIndex, user_id: str) -> None:
+        """Close the removed member's subscribed connections (their events are queued first)."""
+        subscribers = {s for mapping in index.maps() for subs in mapping.values() for s in subs}
+        for subscriber in subscribers:
+            if subscriber.user_id == user_id:
+                subscriber.revoke()
 
     def subscriber_count(self, tenant_id: str) -> int:
         """How many distinct subscribers the tenant has here."""

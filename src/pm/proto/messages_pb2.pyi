@@ -106,6 +106,31 @@ DEPENDENCY_TYPE_BLOCKS: DependencyType.ValueType  # 1
 DEPENDENCY_TYPE_RELATES_TO: DependencyType.ValueType  # 2
 Global___DependencyType: _TypeAlias = DependencyType  # noqa: Y015
 
+class _ProjectRole:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProjectRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProjectRole.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROJECT_ROLE_UNSPECIFIED: _ProjectRole.ValueType  # 0
+    PROJECT_ROLE_VIEWER: _ProjectRole.ValueType  # 1
+    PROJECT_ROLE_EDITOR: _ProjectRole.ValueType  # 2
+    PROJECT_ROLE_ADMIN: _ProjectRole.ValueType  # 3
+
+class ProjectRole(_ProjectRole, metaclass=_ProjectRoleEnumTypeWrapper):
+    """---------------------------------------------------------------------------------------
+    Extension: project membership
+    ---------------------------------------------------------------------------------------
+
+    Viewers read, editors change work, admins manage members, lanes and the project.
+    """
+
+PROJECT_ROLE_UNSPECIFIED: ProjectRole.ValueType  # 0
+PROJECT_ROLE_VIEWER: ProjectRole.ValueType  # 1
+PROJECT_ROLE_EDITOR: ProjectRole.ValueType  # 2
+PROJECT_ROLE_ADMIN: ProjectRole.ValueType  # 3
+Global___ProjectRole: _TypeAlias = ProjectRole  # noqa: Y015
+
 @_typing.final
 class WebSocketMessage(_message.Message):
     """---------------------------------------------------------------------------------------
@@ -184,6 +209,13 @@ class WebSocketMessage(_message.Message):
     SWIM_LANE_CREATED_FIELD_NUMBER: _builtins.int
     SWIM_LANE_UPDATED_FIELD_NUMBER: _builtins.int
     SWIM_LANE_DELETED_FIELD_NUMBER: _builtins.int
+    LIST_MEMBERS_REQUEST_FIELD_NUMBER: _builtins.int
+    MEMBERS_LIST_FIELD_NUMBER: _builtins.int
+    SET_MEMBER_REQUEST_FIELD_NUMBER: _builtins.int
+    REMOVE_MEMBER_REQUEST_FIELD_NUMBER: _builtins.int
+    MEMBER_ADDED_FIELD_NUMBER: _builtins.int
+    MEMBER_UPDATED_FIELD_NUMBER: _builtins.int
+    MEMBER_REMOVED_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """A request's reply carries the request's message_id; a broadcast event gets a fresh one."""
     timestamp: _builtins.int
@@ -328,6 +360,22 @@ class WebSocketMessage(_message.Message):
     def swim_lane_updated(self) -> Global___SwimLaneUpdated: ...
     @_builtins.property
     def swim_lane_deleted(self) -> Global___SwimLaneDeleted: ...
+    @_builtins.property
+    def list_members_request(self) -> Global___ListMembersRequest:
+        """Extension: project membership (viewer / editor / admin)."""
+
+    @_builtins.property
+    def members_list(self) -> Global___MembersList: ...
+    @_builtins.property
+    def set_member_request(self) -> Global___SetMemberRequest: ...
+    @_builtins.property
+    def remove_member_request(self) -> Global___RemoveMemberRequest: ...
+    @_builtins.property
+    def member_added(self) -> Global___MemberAdded: ...
+    @_builtins.property
+    def member_updated(self) -> Global___MemberUpdated: ...
+    @_builtins.property
+    def member_removed(self) -> Global___MemberRemoved: ...
     def __init__(
         self,
         *,
@@ -400,12 +448,19 @@ class WebSocketMessage(_message.Message):
         swim_lane_created: Global___SwimLaneCreated | None = ...,
         swim_lane_updated: Global___SwimLaneUpdated | None = ...,
         swim_lane_deleted: Global___SwimLaneDeleted | None = ...,
+        list_members_request: Global___ListMembersRequest | None = ...,
+        members_list: Global___MembersList | None = ...,
+        set_member_request: Global___SetMemberRequest | None = ...,
+        remove_member_request: Global___RemoveMemberRequest | None = ...,
+        member_added: Global___MemberAdded | None = ...,
+        member_updated: Global___MemberUpdated | None = ...,
+        member_removed: Global___MemberRemoved | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["activity_log_created", b"activity_log_created", "activity_log_list", b"activity_log_list", "comment_created", b"comment_created", "comment_deleted", b"comment_deleted", "comment_updated", b"comment_updated", "comments_list", b"comments_list", "create_comment_request", b"create_comment_request", "create_dependency_request", b"create_dependency_request", "create_project_request", b"create_project_request", "create_sprint_request", b"create_sprint_request", "create_time_entry_request", b"create_time_entry_request", "create_work_item_request", b"create_work_item_request", "delete_comment_request", b"delete_comment_request", "delete_dependency_request", b"delete_dependency_request", "delete_project_request", b"delete_project_request", "delete_sprint_request", b"delete_sprint_request", "delete_time_entry_request", b"delete_time_entry_request", "delete_work_item_request", b"delete_work_item_request", "dependencies_list", b"dependencies_list", "dependency_created", b"dependency_created", "dependency_deleted", b"dependency_deleted", "error", b"error", "get_activity_log_request", b"get_activity_log_request", "get_comments_request", b"get_comments_request", "get_dependencies_request", b"get_dependencies_request", "get_llm_context_request", b"get_llm_context_request", "get_running_timer_request", b"get_running_timer_request", "get_sprints_request", b"get_sprints_request", "get_time_entries_request", b"get_time_entries_request", "get_work_items_request", b"get_work_items_request", "list_projects_request", b"list_projects_request", "llm_context_list", b"llm_context_list", "payload", b"payload", "ping", b"ping", "pong", b"pong", "project_created", b"project_created", "project_deleted", b"project_deleted", "project_list", b"project_list", "project_updated", b"project_updated", "running_timer_response", b"running_timer_response", "sprint_created", b"sprint_created", "sprint_deleted", b"sprint_deleted", "sprint_updated", b"sprint_updated", "sprints_list", b"sprints_list", "start_timer_request", b"start_timer_request", "stop_timer_request", b"stop_timer_request", "subscribe", b"subscribe", "subscription_confirmed", b"subscription_confirmed", "swim_lane_created", b"swim_lane_created", "swim_lane_deleted", b"swim_lane_deleted", "swim_lane_updated", b"swim_lane_updated", "time_entries_list", b"time_entries_list", "time_entry_created", b"time_entry_created", "time_entry_deleted", b"time_entry_deleted", "time_entry_updated", b"time_entry_updated", "timer_started", b"timer_started", "timer_stopped", b"timer_stopped", "unsubscribe", b"unsubscribe", "update_comment_request", b"update_comment_request", "update_project_request", b"update_project_request", "update_sprint_request", b"update_sprint_request", "update_time_entry_request", b"update_time_entry_request", "update_work_item_request", b"update_work_item_request", "work_item_created", b"work_item_created", "work_item_deleted", b"work_item_deleted", "work_item_updated", b"work_item_updated", "work_items_list", b"work_items_list"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity_log_created", b"activity_log_created", "activity_log_list", b"activity_log_list", "comment_created", b"comment_created", "comment_deleted", b"comment_deleted", "comment_updated", b"comment_updated", "comments_list", b"comments_list", "create_comment_request", b"create_comment_request", "create_dependency_request", b"create_dependency_request", "create_project_request", b"create_project_request", "create_sprint_request", b"create_sprint_request", "create_time_entry_request", b"create_time_entry_request", "create_work_item_request", b"create_work_item_request", "delete_comment_request", b"delete_comment_request", "delete_dependency_request", b"delete_dependency_request", "delete_project_request", b"delete_project_request", "delete_sprint_request", b"delete_sprint_request", "delete_time_entry_request", b"delete_time_entry_request", "delete_work_item_request", b"delete_work_item_request", "dependencies_list", b"dependencies_list", "dependency_created", b"dependency_created", "dependency_deleted", b"dependency_deleted", "error", b"error", "get_activity_log_request", b"get_activity_log_request", "get_comments_request", b"get_comments_request", "get_dependencies_request", b"get_dependencies_request", "get_llm_context_request", b"get_llm_context_request", "get_running_timer_request", b"get_running_timer_request", "get_sprints_request", b"get_sprints_request", "get_time_entries_request", b"get_time_entries_request", "get_work_items_request", b"get_work_items_request", "list_members_request", b"list_members_request", "list_projects_request", b"list_projects_request", "llm_context_list", b"llm_context_list", "member_added", b"member_added", "member_removed", b"member_removed", "member_updated", b"member_updated", "members_list", b"members_list", "payload", b"payload", "ping", b"ping", "pong", b"pong", "project_created", b"project_created", "project_deleted", b"project_deleted", "project_list", b"project_list", "project_updated", b"project_updated", "remove_member_request", b"remove_member_request", "running_timer_response", b"running_timer_response", "set_member_request", b"set_member_request", "sprint_created", b"sprint_created", "sprint_deleted", b"sprint_deleted", "sprint_updated", b"sprint_updated", "sprints_list", b"sprints_list", "start_timer_request", b"start_timer_request", "stop_timer_request", b"stop_timer_request", "subscribe", b"subscribe", "subscription_confirmed", b"subscription_confirmed", "swim_lane_created", b"swim_lane_created", "swim_lane_deleted", b"swim_lane_deleted", "swim_lane_updated", b"swim_lane_updated", "time_entries_list", b"time_entries_list", "time_entry_created", b"time_entry_created", "time_entry_deleted", b"time_entry_deleted", "time_entry_updated", b"time_entry_updated", "timer_started", b"timer_started", "timer_stopped", b"timer_stopped", "unsubscribe", b"unsubscribe", "update_comment_request", b"update_comment_request", "update_project_request", b"update_project_request", "update_sprint_request", b"update_sprint_request", "update_time_entry_request", b"update_time_entry_request", "update_work_item_request", b"update_work_item_request", "work_item_created", b"work_item_created", "work_item_deleted", b"work_item_deleted", "work_item_updated", b"work_item_updated", "work_items_list", b"work_items_list"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_log_created", b"activity_log_created", "activity_log_list", b"activity_log_list", "comment_created", b"comment_created", "comment_deleted", b"comment_deleted", "comment_updated", b"comment_updated", "comments_list", b"comments_list", "create_comment_request", b"create_comment_request", "create_dependency_request", b"create_dependency_request", "create_project_request", b"create_project_request", "create_sprint_request", b"create_sprint_request", "create_time_entry_request", b"create_time_entry_request", "create_work_item_request", b"create_work_item_request", "delete_comment_request", b"delete_comment_request", "delete_dependency_request", b"delete_dependency_request", "delete_project_request", b"delete_project_request", "delete_sprint_request", b"delete_sprint_request", "delete_time_entry_request", b"delete_time_entry_request", "delete_work_item_request", b"delete_work_item_request", "dependencies_list", b"dependencies_list", "dependency_created", b"dependency_created", "dependency_deleted", b"dependency_deleted", "error", b"error", "get_activity_log_request", b"get_activity_log_request", "get_comments_request", b"get_comments_request", "get_dependencies_request", b"get_dependencies_request", "get_llm_context_request", b"get_llm_context_request", "get_running_timer_request", b"get_running_timer_request", "get_sprints_request", b"get_sprints_request", "get_time_entries_request", b"get_time_entries_request", "get_work_items_request", b"get_work_items_request", "list_projects_request", b"list_projects_request", "llm_context_list", b"llm_context_list", "message_id", b"message_id", "payload", b"payload", "ping", b"ping", "pong", b"pong", "project_created", b"project_created", "project_deleted", b"project_deleted", "project_list", b"project_list", "project_updated", b"project_updated", "running_timer_response", b"running_timer_response", "seq", b"seq", "sprint_created", b"sprint_created", "sprint_deleted", b"sprint_deleted", "sprint_updated", b"sprint_updated", "sprints_list", b"sprints_list", "start_timer_request", b"start_timer_request", "stop_timer_request", b"stop_timer_request", "subscribe", b"subscribe", "subscription_confirmed", b"subscription_confirmed", "swim_lane_created", b"swim_lane_created", "swim_lane_deleted", b"swim_lane_deleted", "swim_lane_updated", b"swim_lane_updated", "time_entries_list", b"time_entries_list", "time_entry_created", b"time_entry_created", "time_entry_deleted", b"time_entry_deleted", "time_entry_updated", b"time_entry_updated", "timer_started", b"timer_started", "timer_stopped", b"timer_stopped", "timestamp", b"timestamp", "unsubscribe", b"unsubscribe", "update_comment_request", b"update_comment_request", "update_project_request", b"update_project_request", "update_sprint_request", b"update_sprint_request", "update_time_entry_request", b"update_time_entry_request", "update_work_item_request", b"update_work_item_request", "work_item_created", b"work_item_created", "work_item_deleted", b"work_item_deleted", "work_item_updated", b"work_item_updated", "work_items_list", b"work_items_list"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_log_created", b"activity_log_created", "activity_log_list", b"activity_log_list", "comment_created", b"comment_created", "comment_deleted", b"comment_deleted", "comment_updated", b"comment_updated", "comments_list", b"comments_list", "create_comment_request", b"create_comment_request", "create_dependency_request", b"create_dependency_request", "create_project_request", b"create_project_request", "create_sprint_request", b"create_sprint_request", "create_time_entry_request", b"create_time_entry_request", "create_work_item_request", b"create_work_item_request", "delete_comment_request", b"delete_comment_request", "delete_dependency_request", b"delete_dependency_request", "delete_project_request", b"delete_project_request", "delete_sprint_request", b"delete_sprint_request", "delete_time_entry_request", b"delete_time_entry_request", "delete_work_item_request", b"delete_work_item_request", "dependencies_list", b"dependencies_list", "dependency_created", b"dependency_created", "dependency_deleted", b"dependency_deleted", "error", b"error", "get_activity_log_request", b"get_activity_log_request", "get_comments_request", b"get_comments_request", "get_dependencies_request", b"get_dependencies_request", "get_llm_context_request", b"get_llm_context_request", "get_running_timer_request", b"get_running_timer_request", "get_sprints_request", b"get_sprints_request", "get_time_entries_request", b"get_time_entries_request", "get_work_items_request", b"get_work_items_request", "list_members_request", b"list_members_request", "list_projects_request", b"list_projects_request", "llm_context_list", b"llm_context_list", "member_added", b"member_added", "member_removed", b"member_removed", "member_updated", b"member_updated", "members_list", b"members_list", "message_id", b"message_id", "payload", b"payload", "ping", b"ping", "pong", b"pong", "project_created", b"project_created", "project_deleted", b"project_deleted", "project_list", b"project_list", "project_updated", b"project_updated", "remove_member_request", b"remove_member_request", "running_timer_response", b"running_timer_response", "seq", b"seq", "set_member_request", b"set_member_request", "sprint_created", b"sprint_created", "sprint_deleted", b"sprint_deleted", "sprint_updated", b"sprint_updated", "sprints_list", b"sprints_list", "start_timer_request", b"start_timer_request", "stop_timer_request", b"stop_timer_request", "subscribe", b"subscribe", "subscription_confirmed", b"subscription_confirmed", "swim_lane_created", b"swim_lane_created", "swim_lane_deleted", b"swim_lane_deleted", "swim_lane_updated", b"swim_lane_updated", "time_entries_list", b"time_entries_list", "time_entry_created", b"time_entry_created", "time_entry_deleted", b"time_entry_deleted", "time_entry_updated", b"time_entry_updated", "timer_started", b"timer_started", "timer_stopped", b"timer_stopped", "timestamp", b"timestamp", "unsubscribe", b"unsubscribe", "update_comment_request", b"update_comment_request", "update_project_request", b"update_project_request", "update_sprint_request", b"update_sprint_request", "update_time_entry_request", b"update_time_entry_request", "update_work_item_request", b"update_work_item_request", "work_item_created", b"work_item_created", "work_item_deleted", b"work_item_deleted", "work_item_updated", b"work_item_updated", "work_items_list", b"work_items_list"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["ping", "pong", "subscribe", "unsubscribe", "create_work_item_request", "update_work_item_request", "delete_work_item_request", "get_work_items_request", "work_item_created", "work_item_updated", "work_item_deleted", "work_items_list", "create_sprint_request", "update_sprint_request", "delete_sprint_request", "get_sprints_request", "sprint_created", "sprint_updated", "sprint_deleted", "sprints_list", "create_comment_request", "update_comment_request", "delete_comment_request", "get_comments_request", "comment_created", "comment_updated", "comment_deleted", "comments_list", "create_project_request", "update_project_request", "delete_project_request", "list_projects_request", "project_created", "project_updated", "project_deleted", "project_list", "error", "start_timer_request", "stop_timer_request", "create_time_entry_request", "update_time_entry_request", "delete_time_entry_request", "get_time_entries_request", "get_running_timer_request", "timer_started", "timer_stopped", "time_entry_created", "time_entry_updated", "time_entry_deleted", "time_entries_list", "running_timer_response", "create_dependency_request", "delete_dependency_request", "get_dependencies_request", "dependency_created", "dependency_deleted", "dependencies_list", "get_activity_log_request", "activity_log_list", "activity_log_created", "get_llm_context_request", "llm_context_list", "subscription_confirmed", "swim_lane_created", "swim_lane_updated", "swim_lane_deleted"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["ping", "pong", "subscribe", "unsubscribe", "create_work_item_request", "update_work_item_request", "delete_work_item_request", "get_work_items_request", "work_item_created", "work_item_updated", "work_item_deleted", "work_items_list", "create_sprint_request", "update_sprint_request", "delete_sprint_request", "get_sprints_request", "sprint_created", "sprint_updated", "sprint_deleted", "sprints_list", "create_comment_request", "update_comment_request", "delete_comment_request", "get_comments_request", "comment_created", "comment_updated", "comment_deleted", "comments_list", "create_project_request", "update_project_request", "delete_project_request", "list_projects_request", "project_created", "project_updated", "project_deleted", "project_list", "error", "start_timer_request", "stop_timer_request", "create_time_entry_request", "update_time_entry_request", "delete_time_entry_request", "get_time_entries_request", "get_running_timer_request", "timer_started", "timer_stopped", "time_entry_created", "time_entry_updated", "time_entry_deleted", "time_entries_list", "running_timer_response", "create_dependency_request", "delete_dependency_request", "get_dependencies_request", "dependency_created", "dependency_deleted", "dependencies_list", "get_activity_log_request", "activity_log_list", "activity_log_created", "get_llm_context_request", "llm_context_list", "subscription_confirmed", "swim_lane_created", "swim_lane_updated", "swim_lane_deleted", "list_members_request", "members_list", "set_member_request", "remove_member_request", "member_added", "member_updated", "member_removed"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -2774,3 +2829,207 @@ class SwimLaneDeleted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SwimLaneDeleted: _TypeAlias = SwimLaneDeleted  # noqa: Y015
+
+@_typing.final
+class ProjectMember(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    user_id: _builtins.str
+    role: Global___ProjectRole.ValueType
+    created_at: _builtins.int
+    updated_at: _builtins.int
+    created_by: _builtins.str
+    updated_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        role: Global___ProjectRole.ValueType = ...,
+        created_at: _builtins.int = ...,
+        updated_at: _builtins.int = ...,
+        created_by: _builtins.str = ...,
+        updated_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "project_id", b"project_id", "role", b"role", "updated_at", b"updated_at", "updated_by", b"updated_by", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProjectMember: _TypeAlias = ProjectMember  # noqa: Y015
+
+@_typing.final
+class ListMembersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMembersRequest: _TypeAlias = ListMembersRequest  # noqa: Y015
+
+@_typing.final
+class MembersList(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___ProjectMember]: ...
+    def __init__(
+        self,
+        *,
+        members: _abc.Iterable[Global___ProjectMember] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["members", b"members"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MembersList: _TypeAlias = MembersList  # noqa: Y015
+
+@_typing.final
+class SetMemberRequest(_message.Message):
+    """Adds the user with the role, or changes the role of a member (project admins only)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    user_id: _builtins.str
+    role: Global___ProjectRole.ValueType
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        role: Global___ProjectRole.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMemberRequest: _TypeAlias = SetMemberRequest  # noqa: Y015
+
+@_typing.final
+class RemoveMemberRequest(_message.Message):
+    """Project admins remove anyone; any member may remove themselves."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveMemberRequest: _TypeAlias = RemoveMemberRequest  # noqa: Y015
+
+@_typing.final
+class MemberAdded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    @_builtins.property
+    def member(self) -> Global___ProjectMember: ...
+    def __init__(
+        self,
+        *,
+        member: Global___ProjectMember | None = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberAdded: _TypeAlias = MemberAdded  # noqa: Y015
+
+@_typing.final
+class MemberUpdated(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    @_builtins.property
+    def member(self) -> Global___ProjectMember: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldChange]: ...
+    def __init__(
+        self,
+        *,
+        member: Global___ProjectMember | None = ...,
+        changes: _abc.Iterable[Global___FieldChange] | None = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "member", b"member", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberUpdated: _TypeAlias = MemberUpdated  # noqa: Y015
+
+@_typing.final
+class MemberRemoved(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_USER_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    member_user_id: _builtins.str
+    """The user who is no longer a member."""
+    user_id: _builtins.str
+    """Who removed them."""
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        member_user_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_user_id", b"member_user_id", "project_id", b"project_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberRemoved: _TypeAlias = MemberRemoved  # noqa: Y015

@@ -21,6 +21,7 @@ from pm.api.routes import (
     events,
     health,
     llm_context,
+    members,
     projects,
     sprints,
     swim_lanes,
@@ -62,7 +63,13 @@ def jwt_config(settings: Settings) -> JwtConfig:
         key = settings.jwt_public_key
     private = settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None
     return JwtConfig(
-        key, settings.jwt_algorithm, settings.jwt_audience, settings.jwt_issuer, private
+        key,
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+        private,
+        roles_claim=settings.jwt_roles_claim,
+        tenant_admin_role=settings.tenant_admin_role,
     )
 
 
@@ -165,6 +172,7 @@ def create_app(
         activity,
         llm_context,
         events,
+        members,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:

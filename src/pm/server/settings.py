@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     jwt_private_key: SecretStr | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_roles_claim: str = Field("roles", min_length=1)
+    tenant_admin_role: str = Field("tenant_admin", min_length=1)
     jwt_expiration_hours: float = Field(24, gt=0, le=24 * 366)
 
     cors_origins: Annotated[list[str], NoDecode] = []

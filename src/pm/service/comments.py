@@ -9,11 +9,11 @@ from pm.core.comments import Comment
 from pm.core.enums import EntityType
 from pm.core.errors import NotFound
 from pm.core.ids import new_id
-from pm.db.executor import Executor
 from pm.db.repos import comments as repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 _CONTENT = ("content",)
@@ -21,13 +21,13 @@ _CONTENT = ("content",)
 
 async def list_comments(reader: Reader, id_or_key: str, after: str, limit: int) -> list[Comment]:
     """A work item's live comments, oldest first, after the cursor id."""
-    item = await lookups.work_item(reader.ex, id_or_key)
+    item = await lookups.work_item(reader, id_or_key, VIEW)
     return await repo.list_for_item(reader.ex, item.id, after, limit)
 
 
 async def create_comment(uow: UnitOfWork, id_or_key: str, content: str) -> Comment:
     """Comment on a work item as the acting user."""
-    item = await lookups.work_item(uow.ex, id_or_key)
+    item = await lookups.work_item(uow, id_or_key, EDIT)
     text = comments.validate_content(content)
     user, now = uow.actor.user_id, uow.now
     comment = Comment(new_id(), item.id, item.project_id, text, now, now, user, user, None)
@@ -48,7 +48,7 @@ async def create_comment(uow: UnitOfWork, id_or_key: str, content: str) -> Comme
 
 async def update_comment(uow: UnitOfWork, comment_id: str, content: str) -> Comment:
     """Replace the content of one of the acting user's comments."""
-    current = await _live_comment(uow.ex, comment_id)
+    current = await _live_comment(uow, comment_id)
     comments.check_author(current, uow.actor.user_id)
     changed = replace(current, content=comments.validate_content(content))
     changes = activity.diff(current, changed, _CONTENT)
@@ -73,7 +73,7 @@ async def update_comment(uow: UnitOfWork, comment_id: str, content: str) -> Comm
 
 async def delete_comment(uow: UnitOfWork, comment_id: str) -> None:
     """Soft-delete one of the acting user's comments."""
-    current = await _live_comment(uow.ex, comment_id)
+    current = await _live_comment(uow, comment_id)
     comments.check_author(current, uow.actor.user_id)
     user, now = uow.actor.user_id, uow.now
     await repo.update(uow.ex, replace(current, deleted_at=now, updated_at=now, updated_by=user))
@@ -89,9 +89,9 @@ async def delete_comment(uow: UnitOfWork, comment_id: str) -> None:
     )
 
 
-async def _live_comment(ex: Executor, comment_id: str) -> Comment:
+async def _live_comment(uow: UnitOfWork, comment_id: str) -> Comment:
     """A comment lives only as long as its work item: one on a deleted item is not found."""
-    comment = await lookups.comment(ex, comment_id)
-    if await item_repo.get(ex, comment.work_item_id) is None:
+    comment = await lookups.comment(uow, comment_id, EDIT)
+    if await item_repo.get(uow.ex, comment.work_item_id) is None:
         raise NotFound("comment", comment_id)
     return comment

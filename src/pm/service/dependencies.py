@@ -11,12 +11,13 @@ from pm.db.repos import dependencies as repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
 async def list_dependencies(reader: Reader, id_or_key: str) -> ItemDependencies:
     """What blocks a work item, what it blocks, and what relates to it."""
-    item = await lookups.work_item(reader.ex, id_or_key)
+    item = await lookups.work_item(reader, id_or_key, VIEW)
     return dependencies.partition(item.id, await repo.touching(reader.ex, item.id))
 
 
@@ -25,8 +26,8 @@ async def create_dependency(
 ) -> Dependency:
     """Link two work items of the tenant (possibly in different projects)."""
     ex = uow.ex
-    blocking = await lookups.referenced_item(ex, blocking_item_id, "blocking_item_id")
-    blocked = await lookups.referenced_item(ex, blocked_item_id, "blocked_item_id")
+    blocking = await lookups.visible_item(uow, blocking_item_id, "blocking_item_id", EDIT)
+    blocked = await lookups.visible_item(uow, blocked_item_id, "blocked_item_id", EDIT)
     first, second = dependencies.normalise(blocking.id, blocked.id, kind)
     # validate_new only asks whether `first` is reachable from `second`: one recursive query.
     reachable = {first} if await repo.blocks_transitively(ex, second, first) else set()
@@ -64,6 +65,7 @@ async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> Dependency:
     blocking = None if dep is None else await item_repo.get(uow.ex, dep.blocking_item_id)
     if dep is None or blocking is None:
         raise NotFound("dependency", dependency_id)
+    await lookups.guard(uow, blocking.project_id, EDIT, "dependency", dependency_id)
     await repo.delete(uow.ex, dep.id, uow.now)
     uow.log(EntityType.DEPENDENCY, dep.id, blocking.project_id, "deleted")
     uow.emit(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pm.core.errors import ResyncRequired
 from pm.db.repos import events as repo
 from pm.db.repos.events import StoredEvent
+from pm.service import access, lookups
+from pm.service.access import VIEW
 from pm.service.uow import Reader
 
 
@@ -37,6 +39,17 @@ async def since(
                 field="since_seq",
             )
     return EventPage(await repo.since(reader.ex, since_seq, limit, project_id), last)
+
+
+async def readable_since(
+    reader: Reader, since_seq: int, limit: int, project_id: str | None
+) -> EventPage:
+    """`since` for a caller: one project's events for its viewers, all for tenant admins."""
+    if project_id is None:
+        access.require_tenant_admin(reader, "the tenant-wide event stream")
+    else:
+        await lookups.project(reader, project_id, VIEW)
+    return await since(reader, since_seq, limit, project_id)
 
 
 async def last_seq(reader: Reader) -> int:

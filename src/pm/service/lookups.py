@@ -1,26 +1,46 @@
-"""Fetching the entities a use case acts on, or failing the way the caller expects."""
+"""Fetching the entities a use case acts on — for an actor who may — or failing as expected.
+
+Every lookup takes the role the use case needs in the entity's project: a non-member gets
+NotFound for the entity asked for (as if it did not exist), a member without the role
+gets Forbidden.
+"""
 
 from __future__ import annotations
 
 from pm.core.comments import Comment
 from pm.core.errors import InvalidInput, NotFound
+from pm.core.members import Role
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.work_items import WorkItem, parse_item_key
 from pm.db.executor import Executor
 from pm.db.repos import comments, projects, sprints, work_items
+from pm.service import access
+from pm.service.uow import Reader
 
 
-async def project(ex: Executor, project_id: str) -> Project:
+async def guard(
+    reader: Reader, project_id: str, need: Role, entity: str, ident: str, field: str | None = None
+) -> None:
+    """Require `need` in the project; a non-member is told `entity` `ident` does not exist."""
+    try:
+        await access.require(reader, project_id, need)
+    except NotFound:
+        raise NotFound(entity, ident, field=field) from None
+
+
+async def project(reader: Reader, project_id: str, need: Role) -> Project:
     """The live project, or NotFound."""
-    found = await projects.get(ex, project_id)
+    found = await projects.get(reader.ex, project_id)
     if found is None:
         raise NotFound("project", project_id)
+    await guard(reader, found.id, need, "project", project_id)
     return found
 
 
-async def work_item(ex: Executor, id_or_key: str) -> WorkItem:
+async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:
     """The live work item by id or key (PONE-42), or NotFound."""
+    ex = reader.ex
     found = (
         await work_items.get_by_key(ex, id_or_key)
         if parse_item_key(id_or_key)
@@ -28,20 +48,24 @@ async def work_item(ex: Executor, id_or_key: str) -> WorkItem:
     )
     if found is None:
         raise NotFound("work item", id_or_key)
+    await guard(reader, found.project_id, need, "work item", id_or_key)
     return found
 
 
-async def sprint(ex: Executor, sprint_id: str) -> Sprint:
+async def sprint(reader: Reader, sprint_id: str, need: Role) -> Sprint:
     """The live sprint, or NotFound."""
-    found = await sprints.get(ex, sprint_id)
+    found = await sprints.get(reader.ex, sprint_id)
     if found is None:
         raise NotFound("sprint", sprint_id)
+    await guard(reader, found.project_id, need, "sprint", sprint_id)
     return found
 
 
-async def comment(ex: Executor, comment_id: str) -> Comment:
+async def comment(reader: Reader, comment_id: str, need: Role) -> Comment:
     """The live comment, or NotFound."""
-    found = await comments.get(ex, comment_id)
+    found = await comments.get(reader.ex, comment_id)
+    if found is not None:
+        await guard(reader, found.project_id, need, "comment", comment_id)
     if found is None:
         raise NotFound("comment", comment_id)
     return found
@@ -52,6 +76,20 @@ async def referenced_item(ex: Executor, item_id: str, field: str) -> WorkItem:
     found = await work_items.get(ex, item_id)
     if found is None:
         raise InvalidInput(f"work item {item_id!r} does not exist", field=field)
+    return found
+
+
+async def visible_item(reader: Reader, item_id: str, field: str, need: Role) -> WorkItem:
+    """A work item named in a request body, in a project the actor may act in.
+
+    A missing item and one in a project the actor is not a member of are both "does not
+    exist" on that field; a member without the role gets Forbidden.
+    """
+    found = await referenced_item(reader.ex, item_id, field)
+    try:
+        await access.require(reader, found.project_id, need)
+    except NotFound:
+        raise InvalidInput(f"work item {item_id!r} does not exist", field=field) from None
     return found
 
 

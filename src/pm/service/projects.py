@@ -9,15 +9,18 @@ from pm.core import activity, projects, swim_lanes
 from pm.core.enums import EntityType, ProjectStatus
 from pm.core.errors import Conflict
 from pm.core.ids import new_id
+from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.swim_lanes import SwimLane
 from pm.core.versioning import check_version
+from pm.db.repos import members as member_repo
 from pm.db.repos import projects as repo
 from pm.db.repos import sprints as sprint_repo
 from pm.db.repos import swim_lanes as lane_repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
@@ -47,6 +50,10 @@ async def create_project(
         for position, (value, name) in enumerate(swim_lanes.DEFAULT_LANES)
     ]
     await lane_repo.insert_many(uow.ex, lanes)
+    # The creator administers the project.
+    await member_repo.insert(
+        uow.ex, ProjectMember(project.id, user, Role.ADMIN, now, now, user, user)
+    )
     uow.log(EntityType.PROJECT, project.id, project.id, "created")
     uow.emit(Event("project_created", user, project.id, project.id, project))
     return project
@@ -54,19 +61,20 @@ async def create_project(
 
 async def get_project(reader: Reader, project_id: str) -> Project:
     """A live project."""
-    return await lookups.project(reader.ex, project_id)
+    return await lookups.project(reader, project_id, VIEW)
 
 
 async def list_projects(reader: Reader, after: str, limit: int) -> list[Project]:
     """Live projects by key, after the cursor."""
-    return await repo.list_live(reader.ex, after, limit)
+    member = None if reader.actor.is_tenant_admin else reader.actor.user_id
+    return await repo.list_live(reader.ex, after, limit, member)
 
 
 async def update_project(
     uow: UnitOfWork, project_id: str, patch: ProjectPatch, expected_version: int | None = None
 ) -> Project:
     """Change a project's title, description or status."""
-    current = await lookups.project(uow.ex, project_id)
+    current = await lookups.project(uow, project_id, ADMIN)
     check_version(current, expected_version, "project")
     if "title" in patch:
         patch["title"] = projects.validate_title(patch["title"])
@@ -89,7 +97,7 @@ async def delete_project(
     uow: UnitOfWork, project_id: str, expected_version: int | None = None
 ) -> None:
     """Soft-delete a project with its work items and sprints."""
-    current = await lookups.project(uow.ex, project_id)
+    current = await lookups.project(uow, project_id, ADMIN)
     check_version(current, expected_version, "project")
     user, now = uow.actor.user_id, uow.now
     await repo.update(

@@ -15,6 +15,7 @@ from pm.db.repos import sprints as repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
@@ -40,7 +41,7 @@ class SprintPatch(TypedDict, total=False):
 
 async def create_sprint(uow: UnitOfWork, project_id: str, new: NewSprint) -> Sprint:
     """Plan a new sprint in a project."""
-    await lookups.project(uow.ex, project_id)
+    await lookups.project(uow, project_id, EDIT)
     name = projects.validate_title(new.name, "name")
     sprints.validate_dates(new.start_date, new.end_date)
     user, now = uow.actor.user_id, uow.now
@@ -67,14 +68,14 @@ async def create_sprint(uow: UnitOfWork, project_id: str, new: NewSprint) -> Spr
 
 async def get_sprint(reader: Reader, sprint_id: str) -> Sprint:
     """A live sprint."""
-    return await lookups.sprint(reader.ex, sprint_id)
+    return await lookups.sprint(reader, sprint_id, VIEW)
 
 
 async def list_sprints(
     reader: Reader, project_id: str, status: SprintStatus | None = None
 ) -> list[Sprint]:
     """A project's live sprints by start date, optionally only those with `status`."""
-    await lookups.project(reader.ex, project_id)
+    await lookups.project(reader, project_id, VIEW)
     found = await repo.list_for_project(reader.ex, project_id)
     return found if status is None else [s for s in found if s.status is status]
 
@@ -83,7 +84,7 @@ async def update_sprint(
     uow: UnitOfWork, sprint_id: str, patch: SprintPatch, expected_version: int | None = None
 ) -> Sprint:
     """Rename, re-date or move a sprint through its lifecycle."""
-    current = await lookups.sprint(uow.ex, sprint_id)
+    current = await lookups.sprint(uow, sprint_id, EDIT)
     check_version(current, expected_version, "sprint")
     if "name" in patch:
         patch["name"] = projects.validate_title(patch["name"], "name")
@@ -119,7 +120,7 @@ async def delete_sprint(
     uow: UnitOfWork, sprint_id: str, expected_version: int | None = None
 ) -> None:
     """Soft-delete a sprint; its stories and tasks go back to the backlog."""
-    sprint = await lookups.sprint(uow.ex, sprint_id)
+    sprint = await lookups.sprint(uow, sprint_id, EDIT)
     check_version(sprint, expected_version, "sprint")
     user, now = uow.actor.user_id, uow.now
     for item in await item_repo.list_in_sprint(uow.ex, sprint_id):

@@ -11,11 +11,11 @@ from pm.core.enums import EntityType
 from pm.core.errors import NotFound
 from pm.core.ids import new_id
 from pm.core.swim_lanes import SwimLane
-from pm.db.executor import Executor
 from pm.db.repos import swim_lanes as repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
@@ -28,7 +28,7 @@ class SwimLanePatch(TypedDict, total=False):
 
 async def list_lanes(reader: Reader, project_id: str) -> list[SwimLane]:
     """A project's live lanes in board order."""
-    await lookups.project(reader.ex, project_id)
+    await lookups.project(reader, project_id, VIEW)
     return await repo.list_for_project(reader.ex, project_id)
 
 
@@ -36,7 +36,7 @@ async def create_lane(
     uow: UnitOfWork, project_id: str, status_value: str, name: str, position: int | None = None
 ) -> SwimLane:
     """Add a custom lane at `position` (shifting the lanes after it), by default last."""
-    await lookups.project(uow.ex, project_id)
+    await lookups.project(uow, project_id, ADMIN)
     swim_lanes.validate_status_value(status_value)
     name = projects.validate_title(name, "name")
     board = await repo.list_for_project(uow.ex, project_id)
@@ -55,7 +55,7 @@ async def create_lane(
 
 async def update_lane(uow: UnitOfWork, lane_id: str, patch: SwimLanePatch) -> SwimLane:
     """Rename a lane or move it to another place on the board (the others shift)."""
-    current = await _lane(uow.ex, lane_id)
+    current = await _lane(uow, lane_id)
     if "name" in patch:
         patch["name"] = projects.validate_title(patch["name"], "name")
     changed = replace(current, **patch, updated_at=uow.now)
@@ -72,7 +72,7 @@ async def reorder_lanes(
     uow: UnitOfWork, project_id: str, lane_ids: Sequence[str]
 ) -> list[SwimLane]:
     """Put every lane of the board in the given order."""
-    await lookups.project(uow.ex, project_id)
+    await lookups.project(uow, project_id, ADMIN)
     board = await repo.list_for_project(uow.ex, project_id)
     ordered = swim_lanes.reorder(board, lane_ids, uow.now)
     await _save(uow, board, ordered, comment="board reordered")
@@ -81,7 +81,7 @@ async def reorder_lanes(
 
 async def delete_lane(uow: UnitOfWork, lane_id: str) -> None:
     """Soft-delete a custom lane that no live work item uses."""
-    lane = await _lane(uow.ex, lane_id)
+    lane = await _lane(uow, lane_id)
     in_use = await item_repo.count_with_status(uow.ex, lane.project_id, lane.status_value)
     swim_lanes.validate_removal(lane, in_use)
     await repo.update(uow.ex, replace(lane, deleted_at=uow.now, updated_at=uow.now))
@@ -89,11 +89,12 @@ async def delete_lane(uow: UnitOfWork, lane_id: str) -> None:
     uow.emit(Event("swim_lane_deleted", uow.actor.user_id, lane.id, lane.project_id))
 
 
-async def _lane(ex: Executor, lane_id: str) -> SwimLane:
-    """The live lane, or NotFound."""
-    found = await repo.get(ex, lane_id)
+async def _lane(uow: UnitOfWork, lane_id: str) -> SwimLane:
+    """The live lane (for a project admin), or NotFound."""
+    found = await repo.get(uow.ex, lane_id)
     if found is None:
         raise NotFound("swim lane", lane_id)
+    await lookups.guard(uow, found.project_id, ADMIN, "swim lane", lane_id)
     return found
 
 

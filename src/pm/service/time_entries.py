@@ -9,13 +9,14 @@ from pm.core import activity, time_entries
 from pm.core.enums import EntityType
 from pm.core.errors import NotFound
 from pm.core.ids import new_id
+from pm.core.members import Role
 from pm.core.time_entries import UPDATABLE_FIELDS, TimeEntry
 from pm.core.work_items import WorkItem
-from pm.db.executor import Executor
 from pm.db.repos import time_entries as repo
 from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
 from pm.service import lookups
+from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
@@ -54,14 +55,14 @@ async def list_time_entries(
     reader: Reader, id_or_key: str, limit: int, offset: int
 ) -> TimeEntryList:
     """A page of a work item's time entries, newest first, with the total count."""
-    item = await lookups.work_item(reader.ex, id_or_key)
+    item = await lookups.work_item(reader, id_or_key, VIEW)
     rows, total = await repo.list_for_item(reader.ex, item.id, limit, offset)
     return TimeEntryList(rows, total)
 
 
 async def get_time_entry(reader: Reader, entry_id: str) -> TimeEntry:
     """One live time entry."""
-    return await _live_entry(reader.ex, entry_id)
+    return await _live_entry(reader, entry_id, VIEW)
 
 
 async def get_running_timer(reader: Reader) -> RunningTimer:
@@ -73,7 +74,7 @@ async def create_time_entry(
     uow: UnitOfWork, id_or_key: str, started_at: int, ended_at: int, description: str | None
 ) -> TimeEntry:
     """Record time the acting user spent on a work item (a finished, manual entry)."""
-    item = await lookups.work_item(uow.ex, id_or_key)
+    item = await lookups.work_item(uow, id_or_key, EDIT)
     spent = time_entries.duration(started_at, ended_at)
     entry = _new_entry(uow, item, started_at, ended_at, spent, description)
     await repo.insert(uow.ex, entry)
@@ -84,7 +85,7 @@ async def create_time_entry(
 
 async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) -> TimerStart:
     """Start a timer on a work item, stopping the acting user's other running timer first."""
-    item = await lookups.work_item(uow.ex, id_or_key)
+    item = await lookups.work_item(uow, id_or_key, EDIT)
     stopped = None
     running = await repo.running_for_user(uow.ex, uow.actor.user_id)
     if running is not None:
@@ -98,7 +99,7 @@ async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) 
 
 async def stop_timer(uow: UnitOfWork, entry_id: str) -> TimeEntry:
     """Stop one of the acting user's running timers now."""
-    entry = await _live_entry(uow.ex, entry_id)
+    entry = await _live_entry(uow, entry_id, EDIT)
     time_entries.check_owner(entry, uow.actor.user_id)
     time_entries.check_running(entry)
     return await _stop(uow, entry)
@@ -106,7 +107,7 @@ async def stop_timer(uow: UnitOfWork, entry_id: str) -> TimeEntry:
 
 async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatch) -> TimeEntry:
     """Change the start, end or description of one of the acting user's entries."""
-    current = await _live_entry(uow.ex, entry_id)
+    current = await _live_entry(uow, entry_id, EDIT)
     time_entries.check_owner(current, uow.actor.user_id)
     changed = time_entries.reschedule(
         current,
@@ -127,7 +128,7 @@ async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatc
 
 async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> TimeEntry:
     """Soft-delete one of the acting user's entries (a running timer is discarded with it)."""
-    current = await _live_entry(uow.ex, entry_id)
+    current = await _live_entry(uow, entry_id, EDIT)
     time_entries.check_owner(current, uow.actor.user_id)
     deleted = replace(current, deleted_at=uow.now, updated_at=uow.now)
     await repo.update(uow.ex, deleted)
@@ -199,9 +200,10 @@ def _emit(
     )
 
 
-async def _live_entry(ex: Executor, entry_id: str) -> TimeEntry:
+async def _live_entry(reader: Reader, entry_id: str, need: Role) -> TimeEntry:
     """A time entry lives only as long as its work item: one on a deleted item is not found."""
-    entry = await repo.get(ex, entry_id)
-    if entry is None or await item_repo.get(ex, entry.work_item_id) is None:
+    entry = await repo.get(reader.ex, entry_id)
+    if entry is None or await item_repo.get(reader.ex, entry.work_item_id) is None:
         raise NotFound("time entry", entry_id)
+    await lookups.guard(reader, entry.project_id, need, "time entry", entry_id)
     return entry

@@ -1,11 +1,12 @@
-"""Checking what a client may subscribe to: live ids of its own tenant only."""
+"""Checking what a client may subscribe to: live ids it may read, in its own tenant only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from pm.core.errors import NotFound
-from pm.db.repos import projects, sprints, work_items
+from pm.service import lookups
+from pm.service.access import VIEW
 from pm.service.uow import Reader
 
 
@@ -15,14 +16,19 @@ async def verify(
     sprint_ids: Iterable[str],
     work_item_ids: Iterable[str],
 ) -> None:
-    """Raise NotFound (naming the list) for the first id that is missing in this tenant."""
-    ex = reader.ex
-    for ident in project_ids:
-        if await projects.get(ex, ident) is None:
-            raise NotFound("project", ident, field="project_ids")
-    for ident in sprint_ids:
-        if await sprints.get(ex, ident) is None:
-            raise NotFound("sprint", ident, field="sprint_ids")
-    for ident in work_item_ids:
-        if await work_items.get(ex, ident) is None:
-            raise NotFound("work item", ident, field="work_item_ids")
+    """Raise NotFound (naming the list) for the first id that is missing or not readable.
+
+    Another tenant's id, a deleted one and one in a project the user is not a member of all
+    answer the same way: as if it did not exist.
+    """
+    checks: tuple[tuple[Iterable[str], str, Callable[..., Awaitable[object]]], ...] = (
+        (project_ids, "project_ids", lookups.project),
+        (sprint_ids, "sprint_ids", lookups.sprint),
+        (work_item_ids, "work_item_ids", lookups.work_item),
+    )
+    for ids, field, lookup in checks:
+        for ident in ids:
+            try:
+                await lookup(reader, ident, VIEW)
+            except NotFound as exc:
+                raise NotFound(exc.entity, ident, field=field) from None

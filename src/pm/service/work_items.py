@@ -19,6 +19,7 @@ from pm.db.repos import work_items as repo
 from pm.db.repos.work_items import ItemFilter
 from pm.events.types import Event
 from pm.service import cascade, lookups
+from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 _FIELDS = tuple(f.name for f in fields(WorkItem))
@@ -57,7 +58,7 @@ class WorkItemPatch(TypedDict, total=False):
 async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -> WorkItem:
     """Create an epic, story or task in a project."""
     ex = uow.ex
-    project = await lookups.project(ex, project_id)
+    project = await lookups.project(uow, project_id, EDIT)
     title = projects.validate_title(new.title)
     parent = None
     if new.parent_id is not None:
@@ -110,7 +111,7 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
 
 async def get_work_item(reader: Reader, id_or_key: str) -> WorkItemDetail:
     """A work item by id or key, with its ancestors and descendants."""
-    item = await lookups.work_item(reader.ex, id_or_key)
+    item = await lookups.work_item(reader, id_or_key, VIEW)
     return WorkItemDetail(
         **{f: getattr(item, f) for f in _FIELDS},
         ancestor_ids=await repo.ancestor_ids(reader.ex, item.id),
@@ -122,7 +123,7 @@ async def list_work_items(
     reader: Reader, project_id: str, flt: ItemFilter, after: int, limit: int
 ) -> list[WorkItem]:
     """A page of a project's work items, by item number."""
-    await lookups.project(reader.ex, project_id)
+    await lookups.project(reader, project_id, VIEW)
     return await repo.list_for_project(reader.ex, project_id, flt, after, limit)
 
 
@@ -131,7 +132,7 @@ async def update_work_item(
 ) -> WorkItem:
     """Change fields of a work item, moving it in the hierarchy or between sprints."""
     ex = uow.ex
-    current = await lookups.work_item(ex, id_or_key)
+    current = await lookups.work_item(uow, id_or_key, EDIT)
     check_version(current, expected_version, "work item")
     if "title" in patch:
         patch["title"] = projects.validate_title(patch["title"])
@@ -171,7 +172,7 @@ async def delete_work_item(
     uow: UnitOfWork, id_or_key: str, expected_version: int | None = None
 ) -> list[str]:
     """Soft-delete a work item and everything below it; returns the deleted ids."""
-    item = await lookups.work_item(uow.ex, id_or_key)
+    item = await lookups.work_item(uow, id_or_key, EDIT)
     check_version(item, expected_version, "work item")
     below = await repo.descendant_ids(uow.ex, item.id)
     deleted = [item.id]

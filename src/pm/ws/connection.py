@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 from pm.core.actor import Actor
 from pm.core.ratelimit import TokenBucket
 from pm.events.hub import Topics
-from pm.ws.limits import CLOSE_SLOW_CONSUMER, WsLimits
+from pm.ws.limits import CLOSE_ACCESS_CHANGED, CLOSE_SLOW_CONSUMER, WsLimits
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,19 @@ class Connection:
         self._ready = asyncio.Event()
         self._pending: list[tuple[int, bytes]] | None = None
         self.tasks: tuple[asyncio.Task[None], ...] = ()  # (receiver, sender)
+
+    @property
+    def user_id(self) -> str:
+        """The connection's user."""
+        return self.actor.user_id
+
+    def revoke(self) -> None:
+        """The user lost access to something subscribed: close after what is queued."""
+        self.drop(
+            CLOSE_ACCESS_CHANGED,
+            "your project membership changed; reconnect and resubscribe",
+            flush=True,
+        )
 
     # Called by the hub for every event on a subscribed topic.
     def deliver(self, seq: int, frame: bytes) -> None:

@@ -11,6 +11,7 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009  # a frame over WS_MAX_FRAME_BYTES
 CLOSE_RESTART = 1012  # the server is restarting: reconnect and resume with since_seq
 CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_ACCESS_CHANGED = 4003  # removed from a project the connection is subscribed to
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_RATE_LIMITED = 4029
 

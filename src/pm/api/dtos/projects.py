@@ -8,12 +8,22 @@ from pydantic import MISSING, Field
 
 from pm.api.dtos.common import Body, LongText, Title, Version
 from pm.core.enums import ProjectStatus
+from pm.core.projects import KEY_PATTERN
 
 
 class CreateProject(Body):
     """A new project; `key` prefixes its item keys (PONE-1) and can never be reused."""
 
-    key: Annotated[str, Field(min_length=2, max_length=10, examples=["PONE"])]
+    key: Annotated[
+        str,
+        # Documented for clients; pm.core checks it (422 with field "key").
+        Field(
+            min_length=2,
+            max_length=10,
+            examples=["PONE"],
+            json_schema_extra={"pattern": KEY_PATTERN.pattern},
+        ),
+    ]
     title: Title
     description: LongText | None = None
 

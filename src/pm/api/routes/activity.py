@@ -11,13 +11,14 @@ from starlette.responses import Response
 from pm.api import pagination
 from pm.api.deps import Ctx
 from pm.api.dtos.common import Limit
+from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.service import activity as svc
 from pm.service.uow import Reader
 
-router = APIRouter(tags=["activity"])
+router = APIRouter(tags=["activity"], responses=RESPONSES)
 Fetch = Callable[[Reader, str, int], Awaitable[list[ActivityEntry]]]
 
 

@@ -9,12 +9,13 @@ from pm.api import pagination
 from pm.api.deps import Ctx
 from pm.api.dtos.comments import CreateComment, UpdateComment
 from pm.api.dtos.common import Limit
+from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.comments import Comment
 from pm.service import comments as svc
 from pm.service.uow import Reader
 
-router = APIRouter(tags=["comments"])
+router = APIRouter(tags=["comments"], responses=RESPONSES)
 
 
 @router.get(

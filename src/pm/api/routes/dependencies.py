@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from pm.api.deps import Ctx
 from pm.api.dtos.dependencies import CreateDependency
+from pm.api.errors import RESPONSES
 from pm.core.dependencies import Dependency, ItemDependencies
 from pm.service import dependencies as svc
 
-router = APIRouter(tags=["dependencies"])
+router = APIRouter(tags=["dependencies"], responses=RESPONSES)
 
 
 @router.post(

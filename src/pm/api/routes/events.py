@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from pm.api.deps import Ctx
+from pm.api.errors import RESPONSES, problem_doc
 from pm.events.codec import event_to_dict
 from pm.service import events as svc
 from pm.service.uow import Reader
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=RESPONSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class EventStream:
     "/events",
     response_model=EventStream,
     summary="Read the event stream",
-    responses={410: {"description": "RESYNC_REQUIRED: since_seq is no longer kept"}},
+    responses={410: problem_doc("RESYNC_REQUIRED: since_seq is no longer kept")},
 )
 async def read_events(
     ctx: Ctx,
@@ -50,10 +51,11 @@ async def read_events(
     project_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    """Committed changes with seq > since_seq, oldest first (optionally one project's)."""
+    """Committed changes with seq > since_seq, oldest first: one project's (for its members)
+    or the whole tenant's (for tenant admins)."""
 
     async def run(reader: Reader) -> EventStream:
-        page = await svc.since(reader, since_seq, limit, project_id)
+        page = await svc.readable_since(reader, since_seq, limit, project_id)
         out = [
             EventOut(
                 e.seq,

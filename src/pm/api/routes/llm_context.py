@@ -9,10 +9,11 @@ from starlette.responses import Response
 
 from pm.api.deps import Ctx
 from pm.api.dtos.common import INT32_MAX
+from pm.api.errors import RESPONSES
 from pm.core.llm_context import LlmContextEntry
 from pm.service import llm_context as svc
 
-router = APIRouter(prefix="/llm", tags=["llm"])
+router = APIRouter(prefix="/llm", tags=["llm"], responses=RESPONSES)
 
 
 @router.get(

@@ -11,12 +11,13 @@ from pm.api import pagination
 from pm.api.deps import Ctx, expected_version
 from pm.api.dtos.common import Limit
 from pm.api.dtos.projects import CreateProject, UpdateProject
+from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.projects import Project
 from pm.service import projects as svc
 from pm.service.uow import Reader
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(prefix="/projects", tags=["projects"], responses=RESPONSES)
 
 
 @router.get("", response_model=Page[Project], summary="List projects")

@@ -9,11 +9,12 @@ from starlette.responses import Response
 
 from pm.api.deps import Ctx, expected_version
 from pm.api.dtos.sprints import CreateSprint, UpdateSprint
+from pm.api.errors import RESPONSES
 from pm.core.enums import SprintStatus
 from pm.core.sprints import Sprint
 from pm.service import sprints as svc
 
-router = APIRouter(tags=["sprints"])
+router = APIRouter(tags=["sprints"], responses=RESPONSES)
 
 
 @router.get(

@@ -9,10 +9,11 @@ from starlette.responses import Response
 
 from pm.api.deps import Ctx
 from pm.api.dtos.swim_lanes import CreateSwimLane, ReorderSwimLanes, UpdateSwimLane
+from pm.api.errors import RESPONSES
 from pm.core.swim_lanes import SwimLane
 from pm.service import swim_lanes as svc
 
-router = APIRouter(tags=["swim lanes"])
+router = APIRouter(tags=["swim lanes"], responses=RESPONSES)
 
 
 @router.get(

@@ -15,10 +15,11 @@ from pm.api.dtos.time_entries import (
     StartTimer,
     UpdateTimeEntry,
 )
+from pm.api.errors import RESPONSES
 from pm.core.time_entries import TimeEntry
 from pm.service import time_entries as svc
 
-router = APIRouter(tags=["time entries"])
+router = APIRouter(tags=["time entries"], responses=RESPONSES)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from pm.api import pagination
 from pm.api.deps import Ctx, expected_version
 from pm.api.dtos.common import Limit, Timestamp
 from pm.api.dtos.work_items import CreateWorkItem, UpdateWorkItem
+from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.enums import WorkItemType
 from pm.core.work_items import WorkItem, WorkItemDetail
@@ -18,7 +19,7 @@ from pm.db.repos.work_items import ItemFilter
 from pm.service import work_items as svc
 from pm.service.uow import Reader
 
-router = APIRouter(tags=["work items"])
+router = APIRouter(tags=["work items"], responses=RESPONSES)
 Text = Annotated[str | None, Query(max_length=200)]
 Ident = Annotated[str | None, Query(max_length=255)]
 

@@ -36,6 +36,11 @@ _RECENT = sql(
 )
 _COUNT_CHANGES = sql("SELECT COUNT(*) FROM pm_activity_log WHERE entity_id = :entity_id")
 
+_PROJECT_OF = sql(
+    "SELECT project_id FROM pm_activity_log WHERE entity_type = :entity_type "
+    "AND entity_id = :entity_id LIMIT 1"
+)
+
 AFTER_ALL = "~"  # sorts after every id: the cursor of the first page
 
 
@@ -85,3 +90,11 @@ async def count_for_entity_id(ex: Executor, entity_id: str) -> int:
     """How many entries an entity has (any type)."""
     row = await ex.one(_COUNT_CHANGES, {"entity_id": entity_id})
     return int(row[0]) if row else 0
+
+
+async def project_of(
+    ex: Executor, entity_type: EntityType, entity_id: str
+) -> tuple[bool, str | None]:
+    """(whether the entity has any history, the project its history belongs to)."""
+    row = await ex.one(_PROJECT_OF, {"entity_type": entity_type, "entity_id": entity_id})
+    return (False, None) if row is None else (True, row[0])

@@ -18,6 +18,11 @@ _LIST = sql(
     f"SELECT {COLS} FROM pm_projects WHERE deleted_at IS NULL AND key > :after "
     "ORDER BY key LIMIT :limit"
 )
+_LIST_FOR_USER = sql(
+    f"SELECT {columns(Project, 'p')} FROM pm_projects p JOIN pm_project_members m "
+    "ON m.project_id = p.id AND m.user_id = :user_id "
+    "WHERE p.deleted_at IS NULL AND p.key > :after ORDER BY p.key LIMIT :limit"
+)
 _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
@@ -45,9 +50,15 @@ async def key_taken(ex: Executor, key: str) -> bool:
     return await ex.one(_KEY_TAKEN, {"key": key}) is not None
 
 
-async def list_live(ex: Executor, after: str, limit: int) -> list[Project]:
-    """Live projects ordered by key, after the cursor key."""
-    return [_row(r) for r in await ex.all(_LIST, {"after": after, "limit": limit})]
+async def list_live(
+    ex: Executor, after: str, limit: int, member: str | None = None
+) -> list[Project]:
+    """Live projects ordered by key, after the cursor key (only `member`'s, when given)."""
+    if member is None:
+        rows = await ex.all(_LIST, {"after": after, "limit": limit})
+    else:
+        rows = await ex.all(_LIST_FOR_USER, {"after": after, "limit": limit, "user_id": member})
+    return [_row(r) for r in rows]
 
 
 async def insert(ex: Executor, project: Project) -> None:

@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("entity_id", sa.String(length=36), nullable=False),
+        sa.Column("entity_id", sa.String(length=255), nullable=False),
         sa.Column("project_id", sa.String(length=36), nullable=True),
         sa.Column("sprint_ids", sa.Text(), nullable=False),
         sa.Column("work_item_ids", sa.Text(), nullable=False),
