@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-INT32_MAX = 2**31 - 1
+from pm.core import limits
+from pm.core.limits import INT32_MAX
 
 
 class Body(BaseModel):
@@ -25,12 +26,12 @@ Version = Annotated[
         description="The version you last read; a stale one is answered 409 with the current row.",
     ),
 ]
-EntityId = Annotated[str, Field(min_length=1, max_length=64)]
-UserId = Annotated[str, Field(min_length=1, max_length=255)]
-Title = Annotated[str, Field(min_length=1, max_length=500)]
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-LongText = Annotated[str, Field(max_length=65_536)]
-Timestamp = Annotated[int, Field(ge=0, le=253_402_300_799, description="Unix seconds")]
-StoryPoints = Annotated[int, Field(ge=0, le=1000)]
+EntityId = Annotated[str, Field(min_length=1, max_length=limits.ID_MAX)]
+UserId = Annotated[str, Field(min_length=1, max_length=limits.USER_ID_MAX)]
+Title = Annotated[str, Field(min_length=1, max_length=limits.TITLE_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=limits.NAME_MAX)]
+LongText = Annotated[str, Field(max_length=limits.TEXT_MAX)]
+Timestamp = Annotated[int, Field(ge=0, le=limits.TIMESTAMP_MAX, description="Unix seconds")]
+StoryPoints = Annotated[int, Field(ge=0, le=limits.STORY_POINTS_MAX)]
 Limit = Annotated[int, Field(ge=1, le=200)]
-Status = Annotated[str, Field(min_length=1, max_length=40)]
+Status = Annotated[str, Field(min_length=1, max_length=limits.STATUS_MAX)]
