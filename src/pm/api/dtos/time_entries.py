@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import MISSING, Field
 
-from pm.api.dtos.common import INT32_MAX, Body, LongText, Timestamp
+from pm.api.dtos.common import Body, LongText, Timestamp
+from pm.core.limits import INT32_MAX
 
 EntryLimit = Annotated[int, Field(ge=1, le=500)]
 Offset = Annotated[int, Field(ge=0, le=INT32_MAX)]

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from pm.api.deps import Ctx
-from pm.api.dtos.common import INT32_MAX
 from pm.api.errors import RESPONSES
+from pm.core.limits import INT32_MAX
 from pm.core.llm_context import LlmContextEntry
 from pm.service import llm_context as svc
 
