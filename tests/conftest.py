@@ -74,6 +74,11 @@ def bearer(tenant: str = "acme", user: str = "alice") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(tenant, user)}"}
 
 
+def admin_bearer(tenant: str = "acme", user: str = "root") -> dict[str, str]:
+    """Authorization headers for a tenant admin (claim roles=["tenant_admin"])."""
+    return {"Authorization": f"Bearer {token(tenant, user, roles=['tenant_admin'])}"}
+
+
 @pytest.fixture
 def auth() -> Callable[..., dict[str, str]]:
     """Factory for Authorization headers: auth(tenant="acme", user="alice")."""

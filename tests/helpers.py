@@ -24,6 +24,21 @@ async def create_project(
     return dict(response.json())
 
 
+async def add_member(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    project_id: str,
+    user_id: str,
+    role: str = "editor",
+) -> dict[str, Any]:
+    """Give `user_id` a role in the project (as the admin in `headers`); returns the member."""
+    response = await client.put(
+        f"{API}/projects/{project_id}/members/{user_id}", json={"role": role}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 async def create_item(
     client: httpx.AsyncClient,
     headers: dict[str, str],

@@ -23,6 +23,7 @@ from pm.core.enums import (
 )
 from pm.core.errors import InvalidInput
 from pm.core.llm_context import LlmContextEntry
+from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
@@ -86,6 +87,7 @@ ACTIVITY = ActivityEntry(
     BIG,
     "renamed",
 )
+MEMBER = ProjectMember("p1", "bob", Role.EDITOR, 10, BIG, "alice", "carol")
 LLM = LlmContextEntry("x1", "schema", "tables", "Items", "text", "SELECT 1", "one row", 9)
 
 # (converter, entity with every optional value present, the optional fields)
@@ -104,8 +106,9 @@ ENTITIES: list[tuple[Callable[[Any], Message], object, tuple[str, ...]]] = [
     (conv.field_change_pb, CHANGE, ("old_value", "new_value")),
     (conv.activity_pb, ACTIVITY, ("field_name", "old_value", "new_value", "comment")),
     (conv.llm_context_pb, LLM, ("example_sql", "example_description")),
+    (conv.member_pb, MEMBER, ()),
 ]
-ENUM_FIELDS = {"item_type", "status", "dependency_type", "priority", "entity_type"}
+ENUM_FIELDS = {"item_type", "status", "dependency_type", "priority", "entity_type", "role"}
 
 
 def _ids(case: tuple[Callable[[Any], Message], object, tuple[str, ...]]) -> str:
@@ -169,6 +172,7 @@ def test_enum_and_text_fields_of_entities() -> None:
     assert conv.sprint_pb(SPRINT).status == pb.SPRINT_STATUS_ACTIVE
     assert conv.dependency_pb(DEP).dependency_type == pb.DEPENDENCY_TYPE_RELATES_TO
     assert conv.activity_pb(ACTIVITY).entity_type == "work_item"
+    assert conv.member_pb(MEMBER).role == pb.PROJECT_ROLE_EDITOR
 
 
 def test_only_a_work_item_detail_fills_the_tree_ids() -> None:
@@ -204,6 +208,11 @@ def test_enum_numbers_follow_the_protocol() -> None:
         "blocks": 1,
         "relates_to": 2,
     }
+    assert {k.value: int(v) for k, v in conv.ROLE_TO_PB.items()} == {
+        "viewer": 1,
+        "editor": 2,
+        "admin": 3,
+    }
 
 
 REVERSE: list[tuple[Callable[..., object], dict[Any, Any], str]] = [
@@ -211,6 +220,7 @@ REVERSE: list[tuple[Callable[..., object], dict[Any, Any], str]] = [
     (conv.sprint_status_from_pb, conv.SPRINT_STATUS_TO_PB, "status"),
     (conv.project_status_from_pb, conv.PROJECT_STATUS_TO_PB, "status"),
     (conv.dependency_type_from_pb, conv.DEPENDENCY_TYPE_TO_PB, "dependency_type"),
+    (conv.role_from_pb, conv.ROLE_TO_PB, "role"),
 ]
 
 
@@ -317,6 +327,18 @@ EVENTS: list[tuple[Event, Callable[[Any], None]]] = [
         _event("swim_lane_deleted", project_id="p9"),
         _check_deleted(swim_lane_id="x1", project_id="p9"),
     ),
+    (
+        _event("member_added", MEMBER, entity_id="bob"),
+        _check_entity("member", conv.member_pb(MEMBER)),
+    ),
+    (
+        _event("member_updated", MEMBER, entity_id="bob", **CHANGES),
+        _check_updated("member", conv.member_pb(MEMBER)),
+    ),
+    (
+        _event("member_removed", MEMBER, entity_id="bob"),
+        _check_deleted(project_id="p1", member_user_id="bob"),
+    ),
 ]
 
 
@@ -366,6 +388,8 @@ def test_unknown_kinds_and_malformed_events_raise() -> None:
         event_body(_event("dependency_deleted"))
     with pytest.raises(ValueError, match="stopped_entry"):
         event_body(_event("timer_started", RUNNING, extra={"stopped_entry": "t1"}))
+    with pytest.raises(ValueError, match="expected ProjectMember"):
+        event_body(_event("member_removed", PROJECT))
 
 
 # --- REST view ---------------------------------------------------------------------------------

@@ -63,9 +63,12 @@ async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> Dependency:
     """Remove a link between two work items; returns the removed link."""
     dep = await repo.get(uow.ex, dependency_id)
     blocking = None if dep is None else await item_repo.get(uow.ex, dep.blocking_item_id)
-    if dep is None or blocking is None:
+    blocked = None if dep is None else await item_repo.get(uow.ex, dep.blocked_item_id)
+    if dep is None or blocking is None or blocked is None:
         raise NotFound("dependency", dependency_id)
-    await lookups.guard(uow, blocking.project_id, EDIT, "dependency", dependency_id)
+    # Like creating one: editors of both items' projects may remove a link.
+    for project_id in {blocking.project_id, blocked.project_id}:
+        await lookups.guard(uow, project_id, EDIT, "dependency", dependency_id)
     await repo.delete(uow.ex, dep.id, uow.now)
     uow.log(EntityType.DEPENDENCY, dep.id, blocking.project_id, "deleted")
     uow.emit(

@@ -9,8 +9,9 @@ from pm.core.enums import EntityType
 from pm.core.errors import NotFound
 from pm.core.members import ProjectMember, Role
 from pm.db.repos import members as repo
+from pm.db.repos import time_entries as entry_repo
 from pm.events.types import Event
-from pm.service import lookups
+from pm.service import lookups, time_entries
 from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
@@ -59,6 +60,10 @@ async def remove_member(uow: UnitOfWork, project_id: str, user_id: str) -> Proje
         raise NotFound("member", user_id)
     members.check_keeps_an_admin(await repo.list_for_project(uow.ex, project_id), user_id, None)
     await repo.delete(uow.ex, project_id, user_id)
+    running = await entry_repo.running_for_user(uow.ex, user_id)
+    if running is not None and running.project_id == project_id:
+        # Nobody could stop it any more: the timer ends with the membership.
+        await time_entries.stop_entry(uow, running, f"{user_id} left the project")
     uow.log(
         EntityType.PROJECT,
         project_id,

@@ -89,7 +89,7 @@ async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) 
     stopped = None
     running = await repo.running_for_user(uow.ex, uow.actor.user_id)
     if running is not None:
-        stopped = await _stop(uow, running, f"a timer was started on {item.key}")
+        stopped = await stop_entry(uow, running, f"a timer was started on {item.key}")
     entry = _new_entry(uow, item, uow.now, None, None, description)
     await repo.insert(uow.ex, entry)
     uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "started")
@@ -98,11 +98,11 @@ async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) 
 
 
 async def stop_timer(uow: UnitOfWork, entry_id: str) -> TimeEntry:
-    """Stop one of the acting user's running timers now."""
-    entry = await _live_entry(uow, entry_id, EDIT)
+    """Stop one of the acting user's running timers now (any member may stop their own)."""
+    entry = await _live_entry(uow, entry_id, VIEW)
     time_entries.check_owner(entry, uow.actor.user_id)
     time_entries.check_running(entry)
-    return await _stop(uow, entry)
+    return await stop_entry(uow, entry)
 
 
 async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatch) -> TimeEntry:
@@ -146,7 +146,8 @@ async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> TimeEntry:
     return deleted
 
 
-async def _stop(uow: UnitOfWork, entry: TimeEntry, reason: str | None = None) -> TimeEntry:
+async def stop_entry(uow: UnitOfWork, entry: TimeEntry, reason: str | None = None) -> TimeEntry:
+    """Stop a running timer now, with its activity and event."""
     stopped = time_entries.stop(entry, uow.now)
     await repo.update(uow.ex, stopped)
     changes = activity.diff(entry, stopped, UPDATABLE_FIELDS)

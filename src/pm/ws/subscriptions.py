@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from pm.core.errors import InvalidInput, ResyncRequired
+from pm.db.repos.events import StoredEvent
 from pm.events.hub import Hub, Topics, frame, union
 from pm.proto import messages_pb2 as pb
 from pm.service import events, topics
@@ -31,50 +32,55 @@ def _confirmation(conn: Connection, last_seq: int) -> tuple[str, pb.Subscription
 
 
 async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
-    """Subscribe to ids of the caller's tenant; with since_seq, replay what was missed first."""
+    """Subscribe to ids the caller may read; with since_seq, replay what was missed first.
+
+    The subscription is made first and checked after, so that a membership removed while
+    the check runs is either seen by the check or revokes the connection when its event is
+    published. Live events are held until the reply (and the replay) are queued, so the
+    client gets the reply, the missed events, then the live ones: in order, none twice.
+    """
     request = ctx.message.subscribe
     wanted = _topics(request)
-    combined = union((conn.topics, wanted))
+    before = conn.topics
+    combined = union((before, wanted))
     size = len(combined.project_ids) + len(combined.sprint_ids) + len(combined.work_item_ids)
     if size > conn.limits.max_subscriptions:
         raise InvalidInput(
             f"at most {conn.limits.max_subscriptions} subscriptions per connection",
             field="project_ids",
         )
-    await ctx.read(
-        lambda r: topics.verify(r, wanted.project_ids, wanted.sprint_ids, wanted.work_item_ids)
-    )
     tenant = ctx.actor.tenant_id
-    if not request.HasField("since_seq"):
-        hub.subscribe(tenant, conn, wanted)
-        conn.topics = combined
-        last = await ctx.read(events.last_seq)
-        conn.send(envelope(ctx.message_id, _confirmation(conn, last)))
-        return
-    # Live events are held from the moment of subscribing until the replay is queued, so the
-    # client gets the missed events, then the live ones, in order, none twice, none lost.
-    before = conn.topics
     conn.hold_live_events()
     hub.subscribe(tenant, conn, wanted)
     conn.topics = combined
     try:
-        page = await ctx.read(
-            lambda r: events.since(r, request.since_seq, conn.limits.max_replay + 1)
+        await ctx.read(
+            lambda r: topics.verify(r, wanted.project_ids, wanted.sprint_ids, wanted.work_item_ids)
         )
-        if len(page.events) > conn.limits.max_replay:
-            raise ResyncRequired(
-                f"more than {conn.limits.max_replay} events were missed; reload and resume "
-                f"from {page.last_seq}",
-                field="since_seq",
-            )
+        missed, last = await _missed(ctx, conn)
     except BaseException:
-        # Nothing is subscribed when the replay cannot be exact.
+        # Nothing new is subscribed when the ids cannot be read or the replay is not exact.
         hub.unsubscribe(tenant, conn, _minus(wanted, before))
         conn.topics = before
         conn.replay([])
         raise
-    conn.send(envelope(ctx.message_id, _confirmation(conn, page.last_seq)))
-    conn.replay([(e.seq, frame(e)) for e in page.events if wanted.matches(e)])
+    conn.send(envelope(ctx.message_id, _confirmation(conn, last)))
+    conn.replay([(e.seq, frame(e)) for e in missed if wanted.matches(e)])
+
+
+async def _missed(ctx: CommandContext, conn: Connection) -> tuple[list[StoredEvent], int]:
+    """The events after the request's since_seq (none without it) and the stream's last seq."""
+    request = ctx.message.subscribe
+    if not request.HasField("since_seq"):
+        return [], await ctx.read(events.last_seq)
+    page = await ctx.read(lambda r: events.since(r, request.since_seq, conn.limits.max_replay + 1))
+    if len(page.events) > conn.limits.max_replay:
+        raise ResyncRequired(
+            f"more than {conn.limits.max_replay} events were missed; reload and resume "
+            f"from {page.last_seq}",
+            field="since_seq",
+        )
+    return page.events, page.last_seq
 
 
 def _minus(a: Topics, b: Topics) -> Topics:

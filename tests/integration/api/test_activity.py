@@ -6,19 +6,23 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import bearer
-from tests.helpers import API, activity_for, create_item, create_project
+from tests.conftest import admin_bearer, bearer
+from tests.helpers import API, activity_for, add_member, create_item, create_project
 
 
 async def walk(
-    client: httpx.AsyncClient, url: str, limit: int, **params: str
+    client: httpx.AsyncClient,
+    url: str,
+    limit: int,
+    headers: dict[str, str] | None = None,
+    **params: str,
 ) -> list[dict[str, Any]]:
     """Every entry of a paginated activity list, following next_cursor."""
     seen: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         query = {**params, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
-        response = await client.get(url, params=query, headers=bearer())
+        response = await client.get(url, params=query, headers=headers or bearer())
         assert response.status_code == 200, response.text
         page = response.json()
         assert len(page["items"]) <= limit
@@ -31,6 +35,7 @@ async def walk(
 async def test_item_history_is_field_level_and_newest_first(client: httpx.AsyncClient) -> None:
     project = await create_project(client, bearer())
     item = await create_item(client, bearer(), project["id"], title="First")
+    await add_member(client, bearer(), project["id"], "bob")
     url = f"{API}/work-items/{item['key']}"
     await client.patch(url, json={"title": "Second"}, headers=bearer())
     await client.patch(
@@ -100,8 +105,11 @@ async def test_project_feed_covers_everything_in_the_project(client: httpx.Async
 async def test_tenant_feed_without_filters(client: httpx.AsyncClient) -> None:
     one = await create_project(client, bearer())
     two = await create_project(client, bearer(), key="PTWO")
-    feed = await walk(client, f"{API}/activity", 1)
+    feed = await walk(client, f"{API}/activity", 1, admin_bearer())
     assert [e["entity_id"] for e in feed] == [two["id"], one["id"]]
+    plain = await client.get(f"{API}/activity", headers=bearer())
+    assert plain.status_code == 403
+    assert plain.json()["code"] == "AUTHORIZATION_FAILED"
 
 
 async def test_history_of_a_deleted_item_stays_readable(client: httpx.AsyncClient) -> None:
@@ -166,7 +174,8 @@ async def test_other_tenant_sees_none_of_it(client: httpx.AsyncClient) -> None:
         headers=other,
     )
     assert filtered.json() == {"items": [], "next_cursor": None}
-    assert (await client.get(f"{API}/activity", headers=other)).json()["items"] == []
+    other_admin = admin_bearer(tenant="other")
+    assert (await client.get(f"{API}/activity", headers=other_admin)).json()["items"] == []
 
 
 async def test_reading_needs_a_token(client: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import bearer
-from tests.helpers import API, create_item, create_project
+from tests.helpers import API, add_member, create_item, create_project
 
 
 def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
@@ -20,8 +20,9 @@ def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ..
 
 
 async def new_item(client: httpx.AsyncClient) -> dict[str, Any]:
-    """A story in a fresh project."""
+    """A story in a fresh project of alice's, with bob as an editor."""
     project = await create_project(client, bearer())
+    await add_member(client, bearer(), project["id"], "bob")
     return await create_item(client, bearer(), project["id"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.conftest import bearer
+from tests.conftest import admin_bearer, bearer
 from tests.helpers import API, create_item, create_project
 
 
@@ -17,7 +17,10 @@ async def test_stream_is_gap_free_and_filterable(client: httpx.AsyncClient) -> N
         f"{API}/work-items/{item['id']}", json={"title": "Renamed"}, headers=bearer()
     )
     await create_item(client, bearer(), two["id"])
-    everything = (await client.get(f"{API}/events", headers=bearer())).json()
+    plain = await client.get(f"{API}/events", headers=bearer())
+    assert plain.status_code == 403  # the tenant-wide stream is for tenant admins
+    assert plain.json()["code"] == "AUTHORIZATION_FAILED"
+    everything = (await client.get(f"{API}/events", headers=admin_bearer())).json()
     seqs = [e["seq"] for e in everything["events"]]
     assert seqs == list(range(1, len(seqs) + 1))
     assert everything["last_seq"] == seqs[-1]
@@ -34,7 +37,9 @@ async def test_stream_is_gap_free_and_filterable(client: httpx.AsyncClient) -> N
     assert {e["project_id"] for e in only_one["events"]} == {one["id"]}
     assert only_one["next_since_seq"] == everything["last_seq"]
     paged = (
-        await client.get(f"{API}/events", params={"since_seq": 1, "limit": 2}, headers=bearer())
+        await client.get(
+            f"{API}/events", params={"since_seq": 1, "limit": 2}, headers=admin_bearer()
+        )
     ).json()
     assert [e["seq"] for e in paged["events"]] == [2, 3]
     assert paged["next_since_seq"] == 3
@@ -50,7 +55,8 @@ async def test_a_failed_write_takes_no_sequence_number(client: httpx.AsyncClient
     assert bad.status_code == 422
     await create_item(client, bearer(), project["id"])
     seqs = [
-        e["seq"] for e in (await client.get(f"{API}/events", headers=bearer())).json()["events"]
+        e["seq"]
+        for e in (await client.get(f"{API}/events", headers=admin_bearer())).json()["events"]
     ]
     assert seqs == [1, 2]
 
@@ -64,8 +70,10 @@ async def test_events_past_retention_require_a_resync(
     await create_item(client, bearer(), project["id"])
     tenancy._last_purge.clear()
     await create_item(client, bearer(), project["id"])  # this write purges the older events
-    gone = await client.get(f"{API}/events", params={"since_seq": 0}, headers=bearer())
+    gone = await client.get(f"{API}/events", params={"since_seq": 0}, headers=admin_bearer())
     assert gone.status_code == 410
     assert gone.json()["code"] == "RESYNC_REQUIRED"
-    latest = (await client.get(f"{API}/events", params={"since_seq": 2}, headers=bearer())).json()
+    latest = (
+        await client.get(f"{API}/events", params={"since_seq": 2}, headers=admin_bearer())
+    ).json()
     assert [e["seq"] for e in latest["events"]] == [3]

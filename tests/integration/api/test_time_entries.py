@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import bearer
-from tests.helpers import API, create_item, create_project
+from tests.helpers import API, add_member, create_item, create_project
 
 T0 = 1_700_000_000
 
@@ -22,8 +22,9 @@ def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ..
 
 
 async def two_items(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Two stories in a fresh project."""
+    """Two stories in a fresh project of alice's, with bob as an editor."""
     project = await create_project(client, bearer())
+    await add_member(client, bearer(), project["id"], "bob")
     first = await create_item(client, bearer(), project["id"], title="First")
     second = await create_item(client, bearer(), project["id"], title="Second")
     return first, second
@@ -192,7 +193,7 @@ async def test_only_the_owner_may_stop_change_or_delete(
     for response in attempts:
         assert response.status_code == 403
         assert response.json()["code"] == "AUTHORIZATION_FAILED"
-    # Reading is open to the whole tenant.
+    # Reading is open to every member of the project.
     assert (await client.get(url, headers=bob)).json() == entry
     assert await running(client) == entry
     assert tenant_rows(

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import bearer
-from tests.helpers import API, create_item, create_project
+from tests.helpers import API, add_member, create_item, create_project
 
 
 async def test_create_assigns_key_number_and_defaults(client: httpx.AsyncClient) -> None:
@@ -113,6 +113,7 @@ async def test_update_records_field_level_activity(
 ) -> None:
     project = await create_project(client, bearer())
     item = await create_item(client, bearer(), project["id"], title="Old")
+    await add_member(client, bearer(), project["id"], "bob")
     response = await client.patch(
         f"{API}/work-items/{item['id']}",
         json={"title": "New", "status": "done", "expected_version": 1},

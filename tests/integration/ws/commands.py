@@ -43,6 +43,27 @@ async def watch(client: WsClient, project_id: str) -> int:
     return int(confirmed.current_seq)
 
 
+ROLES: dict[str, pb.ProjectRole.ValueType] = {
+    "viewer": pb.PROJECT_ROLE_VIEWER,
+    "editor": pb.PROJECT_ROLE_EDITOR,
+    "admin": pb.PROJECT_ROLE_ADMIN,
+}
+
+
+async def add_member(
+    client: WsClient, project_id: str, user_id: str, role: str = "editor"
+) -> pb.ProjectMember:
+    """Give `user_id` a role in the project over the socket (`client` is a project admin)."""
+    added = await reply(
+        client,
+        "set_member_request",
+        pb.SetMemberRequest(project_id=project_id, user_id=user_id, role=ROLES[role]),
+        "member_added",
+    )
+    result: pb.ProjectMember = added.member
+    return result
+
+
 async def project(client: WsClient, key: str, title: str = "Project") -> pb.Project:
     """Create a project over the socket."""
     created = await reply(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, item, project, reply
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply
 from tests.wsclient import WsClient
 
 
@@ -37,6 +37,7 @@ async def test_an_entity_history_is_newest_first_with_field_changes(ws_url: str)
     bob = await connect(ws_url, "act-history", "bob")
     try:
         board = await project(alice, "ACT", "Old")
+        await add_member(alice, board.id, "bob", "admin")  # updating a project needs admin
         await reply(
             bob,
             "update_project_request",
@@ -44,15 +45,17 @@ async def test_an_entity_history_is_newest_first_with_field_changes(ws_url: str)
             "project_updated",
         )
         history = await _activity(alice, "project", board.id)
-        assert (history.total_count, history.has_more) == (3, False)
+        assert (history.total_count, history.has_more) == (4, False)
         assert [
             (e.action, e.field_name, e.old_value, e.new_value, e.user_id) for e in history.entries
         ] == [
             ("updated", "description", "", "Said", "bob"),
             ("updated", "title", "Old", "New", "bob"),
+            ("member_added", "role", "", "admin", "alice"),
             ("created", "", "", "", "alice"),
         ]
-        described, _, created = history.entries
+        described, _, added, created = history.entries
+        assert added.comment == "bob"  # the member
         assert not described.HasField("old_value")
         assert not created.HasField("field_name")
         assert all((e.entity_type, e.entity_id) == ("project", board.id) for e in history.entries)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, item, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply, watch
 from tests.wsclient import WsClient
 
 
@@ -34,6 +34,7 @@ async def test_create_replies_lists_and_tells_subscribers(ws_url: str) -> None:
     try:
         board = await project(alice, "COM")
         story = await item(alice, board.id)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         created = await reply(
             alice,
@@ -89,6 +90,7 @@ async def test_only_the_author_edits_and_subscribers_hear_of_it(ws_url: str) -> 
         board = await project(alice, "COU")
         story = await item(alice, board.id)
         comment = await _comment(alice, story.id, "Draft")
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         edit = pb.UpdateCommentRequest(comment_id=comment.id, content="Final")
         not_author = await error(bob, "update_comment_request", edit)
@@ -119,6 +121,7 @@ async def test_only_the_author_deletes_and_subscribers_hear_of_it(ws_url: str) -
         board = await project(alice, "COD")
         story = await item(alice, board.id)
         comment = await _comment(alice, story.id, "Bye")
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         drop = pb.DeleteCommentRequest(comment_id=comment.id)
         not_author = await error(bob, "delete_comment_request", drop)
@@ -140,6 +143,7 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
     try:
         board = await project(alice, "COR")
         story = await item(alice, board.id)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         say = pb.CreateCommentRequest(work_item_id=story.id, content="Once")
         first = await alice.request("create_comment_request", say, message_id="say")

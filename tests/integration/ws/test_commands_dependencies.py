@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, item, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply, watch
 from tests.wsclient import WsClient
 
 BLOCKS = pb.DEPENDENCY_TYPE_BLOCKS
@@ -42,6 +42,7 @@ async def test_blocks_and_relates_to_are_listed_by_role(ws_url: str) -> None:
     try:
         board = await project(alice, "DEP")
         first, second, third = [await item(alice, board.id, t) for t in ("A", "B", "C")]
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         created = await reply(
             alice,
@@ -124,6 +125,7 @@ async def test_delete_names_both_items_and_tells_subscribers(ws_url: str) -> Non
         created = await reply(
             alice, "create_dependency_request", _link(first.id, second.id), "dependency_created"
         )
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         drop = pb.DeleteDependencyRequest(dependency_id=created.dependency.id)
         assert (await error(intruder, "delete_dependency_request", drop)).code == "NOT_FOUND"
@@ -146,6 +148,7 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
     try:
         board = await project(alice, "DER")
         first, second = await item(alice, board.id, "A"), await item(alice, board.id, "B")
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         link = _link(first.id, second.id)
         created = await alice.request("create_dependency_request", link, message_id="link")

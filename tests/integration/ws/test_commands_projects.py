@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, project, reply, watch
 from tests.wsclient import WsClient, subscribe
 
 
@@ -61,8 +61,11 @@ async def test_a_resuming_subscriber_gets_the_created_event(ws_url: str) -> None
     alice = await connect(ws_url, "prj-created-event")
     bob = await connect(ws_url, "prj-created-event", "bob")
     try:
-        seen = await watch(bob, (await project(alice, "OLD")).id)
+        old = await project(alice, "OLD")
+        await add_member(alice, old.id, "bob", "viewer")
+        seen = await watch(bob, old.id)
         new = await project(alice, "NEW")
+        await add_member(alice, new.id, "bob", "viewer")
         await reply(bob, "subscribe", subscribe([new.id], since_seq=seen), "subscription_confirmed")
         event = await bob.event("project_created")
         assert event.project_created.project == new
@@ -77,6 +80,7 @@ async def test_update_reports_changes_to_caller_and_subscribers(ws_url: str) -> 
     bob = await connect(ws_url, "prj-update", "bob")
     try:
         made = await project(alice, "UPD", "Old")
+        await add_member(alice, made.id, "bob", "viewer")
         await watch(bob, made.id)
         request = pb.UpdateProjectRequest(
             project_id=made.id,
@@ -152,6 +156,7 @@ async def test_delete_checks_the_version_and_tells_subscribers(ws_url: str) -> N
     try:
         made = await project(alice, "DEL")
         kept = await project(alice, "KEEP")
+        await add_member(alice, made.id, "bob", "viewer")
         await watch(bob, made.id)
         foreign = await error(
             intruder, "delete_project_request", pb.DeleteProjectRequest(project_id=made.id)
@@ -194,6 +199,7 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
         assert [p.key for p in await _projects(alice)] == ["ONCE"]
 
         made = first.project_created.project
+        await add_member(alice, made.id, "bob", "viewer")
         await watch(bob, made.id)
         update = pb.UpdateProjectRequest(project_id=made.id, expected_version=1, title="Twice")
         updated = await alice.request("update_project_request", update, message_id="u-1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, item, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply, watch
 from tests.wsclient import WsClient
 
 DAY = 86_400
@@ -34,6 +34,7 @@ async def test_create_replies_lists_and_tells_subscribers(ws_url: str) -> None:
     bob = await connect(ws_url, "spr-create", "bob")
     try:
         board = await project(alice, "SPR")
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         created = await reply(
             alice,
@@ -98,6 +99,7 @@ async def test_update_reports_changes_to_caller_and_subscribers(ws_url: str) -> 
     try:
         board = await project(alice, "SPU")
         sprint = await _sprint(alice, board.id, "Old")
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         updated = await reply(
             alice,
@@ -173,6 +175,7 @@ async def test_delete_returns_items_to_the_backlog(ws_url: str) -> None:
             pb.UpdateWorkItemRequest(work_item_id=story.id, sprint_id=sprint.id),
             "work_item_updated",
         )
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         foreign = await error(
             intruder, "delete_sprint_request", pb.DeleteSprintRequest(sprint_id=sprint.id)
@@ -205,6 +208,7 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
     bob = await connect(ws_url, "spr-replay", "bob")
     try:
         board = await project(alice, "SPX")
+        await add_member(alice, board.id, "bob", "viewer")
         await watch(bob, board.id)
         plan = pb.CreateSprintRequest(project_id=board.id, name="Once", start_date=0, end_date=DAY)
         first = await alice.request("create_sprint_request", plan, message_id="plan")

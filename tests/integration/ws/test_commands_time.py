@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import connect, error, item, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply, watch
 from tests.wsclient import WsClient
 
 HOUR = 3600
@@ -43,6 +43,7 @@ async def test_starting_a_timer_stops_the_running_one(ws_url: str) -> None:
     try:
         board = await project(alice, "TIM")
         first_item, second_item = await item(alice, board.id), await item(alice, board.id)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         assert not (await _running(alice)).HasField("time_entry")
         started = await reply(
@@ -96,6 +97,7 @@ async def test_stopping_a_timer(ws_url: str) -> None:
             pb.StartTimerRequest(work_item_id=story.id),
             "timer_started",
         )
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         stop = pb.StopTimerRequest(time_entry_id=started.time_entry.id)
         assert (await error(bob, "stop_timer_request", stop)).code == "AUTHORIZATION_FAILED"
@@ -123,6 +125,7 @@ async def test_a_manual_entry_gets_its_duration(ws_url: str) -> None:
     try:
         board = await project(alice, "TIM")
         story = await item(alice, board.id)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         created = await reply(
             alice,
@@ -159,6 +162,7 @@ async def test_only_the_owner_edits_or_deletes_an_entry(ws_url: str) -> None:
         board = await project(alice, "TIE")
         story = await item(alice, board.id)
         entry = await _log(alice, story.id, HOUR, 3 * HOUR)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         edit = pb.UpdateTimeEntryRequest(time_entry_id=entry.id, ended_at=4 * HOUR)
         assert (await error(bob, "update_time_entry_request", edit)).code == "AUTHORIZATION_FAILED"
@@ -233,6 +237,7 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
     try:
         board = await project(alice, "TIR")
         story = await item(alice, board.id)
+        await add_member(alice, board.id, "bob", "editor")
         await watch(bob, board.id)
         start = pb.StartTimerRequest(work_item_id=story.id)
         first = await alice.request("start_timer_request", start, message_id="go")

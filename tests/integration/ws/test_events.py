@@ -30,6 +30,11 @@ async def test_subscribers_get_rest_changes_others_nothing(server: LiveServer, w
     async with _rest(server) as http:
         project = (await http.post("/projects", json={"key": "EVT", "title": "E"})).json()
         other = (await http.post("/projects", json={"key": "EVO", "title": "O"})).json()
+        for project_id, user in ((project["id"], "bob"), (other["id"], "carol")):
+            added = await http.put(
+                f"/projects/{project_id}/members/{user}", json={"role": "viewer"}
+            )
+            assert added.status_code == 200, added.text
         first = await WsClient.open(ws_url, token("events", "alice"))
         second = await WsClient.open(ws_url, token("events", "bob"))
         elsewhere = await WsClient.open(ws_url, token("events", "carol"))
@@ -37,7 +42,8 @@ async def test_subscribers_get_rest_changes_others_nothing(server: LiveServer, w
         for client in (first, second):
             confirmed = await client.request("subscribe", subscribe([project["id"]]))
             assert list(confirmed.subscription_confirmed.project_ids) == [project["id"]]
-        await elsewhere.request("subscribe", subscribe([other["id"]]))
+        confirmed = await elsewhere.request("subscribe", subscribe([other["id"]]))
+        assert list(confirmed.subscription_confirmed.project_ids) == [other["id"]]
 
         item = (
             await http.post(
@@ -66,9 +72,12 @@ async def test_subscribers_get_rest_changes_others_nothing(server: LiveServer, w
 async def test_websocket_command_reply_and_event(server: LiveServer, ws_url: str) -> None:
     async with _rest(server, "wscmd") as http:
         project = (await http.post("/projects", json={"key": "CMD", "title": "C"})).json()
+        added = await http.put(f"/projects/{project['id']}/members/bob", json={"role": "viewer"})
+        assert added.status_code == 200, added.text
     writer = await WsClient.open(ws_url, token("wscmd", "alice"))
     watcher = await WsClient.open(ws_url, token("wscmd", "bob"))
-    await watcher.request("subscribe", subscribe([project["id"]]))
+    confirmed = await watcher.request("subscribe", subscribe([project["id"]]))
+    assert list(confirmed.subscription_confirmed.project_ids) == [project["id"]]
     reply = await writer.request(
         "create_work_item_request",
         pb.CreateWorkItemRequest(

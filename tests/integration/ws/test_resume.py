@@ -130,6 +130,6 @@ async def test_resume_point_older_than_kept_is_resync_required(
             assert await client.silent(1.0)  # nothing was subscribed
         finally:
             await client.close()
-        too_far = await http.get("/events", params={"since_seq": 10**9})
+        too_far = await http.get("/events", params={"since_seq": 10**9, "project_id": project})
         assert too_far.status_code == 410
         assert too_far.json()["code"] == "RESYNC_REQUIRED"

@@ -38,10 +38,14 @@ async def test_stalled_reader_is_dropped_fast_reader_gets_everything(
         base_url=f"{small_queue.url}/api/v1", headers=headers, timeout=30
     ) as http:
         project = (await http.post("/projects", json={"key": "SLOW", "title": "s"})).json()["id"]
+        for user in ("stalled", "fast"):
+            added = await http.put(f"/projects/{project}/members/{user}", json={"role": "viewer"})
+            assert added.status_code == 200, added.text
         stalled = await WsClient.open(url, token("slow", "stalled"), max_queue=1)
         fast = await WsClient.open(url, token("slow", "fast"))
-        await stalled.request("subscribe", subscribe([project]))
-        await fast.request("subscribe", subscribe([project]))
+        for client in (stalled, fast):
+            confirmed = await client.request("subscribe", subscribe([project]))
+            assert confirmed.WhichOneof("payload") == "subscription_confirmed", confirmed
 
         received: list[int] = []
 

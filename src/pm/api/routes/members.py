@@ -9,11 +9,12 @@ from starlette.responses import Response
 
 from pm.api.deps import Ctx
 from pm.api.dtos.members import SetMember
+from pm.api.errors import RESPONSES
 from pm.core.limits import USER_ID_MAX
 from pm.core.members import ProjectMember
 from pm.service import members as svc
 
-router = APIRouter(tags=["members"])
+router = APIRouter(tags=["members"], responses=RESPONSES)
 UserId = Annotated[str, Path(min_length=1, max_length=USER_ID_MAX)]
 
 

@@ -1,0 +1,89 @@
+"""The benchmark harness still works: its load generator and fan-out clients, briefly, in-process.
+
+No timings are asserted (they belong in `make bench`); only that requests are answered and
+that every event reaches every client once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+from starlette.types import ASGIApp
+
+from bench import baseline_app, load, wsfanout
+from bench.servers import free_port
+
+
+async def _serve(app: ASGIApp) -> AsyncIterator[int]:
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "the in-process server did not start"
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def http_port() -> AsyncIterator[int]:
+    """The bare HTTP baseline, served in this process."""
+    async for port in _serve(baseline_app.create_http_app({"get": 300, "post": 200})):
+        yield port
+
+
+@pytest.fixture
+async def ws_port() -> AsyncIterator[int]:
+    """The bare WebSocket fan-out baseline, served in this process."""
+    async for port in _serve(baseline_app.create_ws_app({"post": 200})):
+        yield port
+
+
+async def test_load_generator_answers_every_request(http_port: int) -> None:
+    requests = [
+        load.Request("GET", "/api/v1/work-items/x"),
+        load.Request(
+            "POST",
+            "/api/v1/projects/p/work-items",
+            {"Content-Type": "application/json", "Idempotency-Key": f"k-{load.COUNTER.decode()}"},
+            '{"title": "t"}',
+        ),
+    ]
+    scenario = load.Scenario("smoke", requests, connections=2, duration=0.5, warmup=0.1)
+    result = await load.run_scenario("127.0.0.1", http_port, scenario)
+    assert result.requests > 0
+    assert result.errors == 0
+    assert set(result.statuses) == {"200", "201"}
+    assert result.sent >= result.requests
+
+
+async def test_fanout_clients_get_every_event_once_in_order(ws_port: int) -> None:
+    spec = wsfanout.Spec(
+        "127.0.0.1", ws_port, 3, "p", "no-token", ["a", "b", "c"], rate=40, duration=0.25
+    )
+    tally = [wsfanout.Tally()]
+    clients = [
+        await wsfanout.open_client("127.0.0.1", ws_port, t, tally, "p") for t in spec.client_tokens
+    ]
+    conn = await load.connect("127.0.0.1", ws_port)
+    try:
+        driver = wsfanout.Driver(spec, [conn])
+        out = await wsfanout.latency_phase(spec, driver, clients, tally, 0)
+    finally:
+        for c in clients:
+            assert c.transport is not None
+            c.transport.close()
+        assert conn.transport is not None
+        conn.transport.close()
+    assert out["events"] == 10
+    assert out["deliveries"] == 30
+    assert out["lost"] == out["reordered"] == out["closed"] == 0
