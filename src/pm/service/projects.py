@@ -15,11 +15,9 @@ from pm.core.swim_lanes import SwimLane
 from pm.core.versioning import check_version
 from pm.db.repos import members as member_repo
 from pm.db.repos import projects as repo
-from pm.db.repos import sprints as sprint_repo
 from pm.db.repos import swim_lanes as lane_repo
-from pm.db.repos import work_items as item_repo
 from pm.events.types import Event
-from pm.service import lookups
+from pm.service import cascade, lookups
 from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
@@ -106,8 +104,7 @@ async def delete_project(
             current, deleted_at=now, updated_at=now, updated_by=user, version=current.version + 1
         ),
     )
-    items = await item_repo.delete_for_project(uow.ex, project_id, now, user)
-    sprints = await sprint_repo.delete_for_project(uow.ex, project_id, now, user)
+    items, sprints = await cascade.delete_project_contents(uow, project_id, current.key)
     uow.log(
         EntityType.PROJECT,
         project_id,

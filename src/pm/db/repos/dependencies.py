@@ -67,6 +67,19 @@ async def for_item(ex: Executor, item_id: str) -> tuple[list[Dependency], list[D
     return blocking, blocked
 
 
+_TOUCHING_PROJECT = sql(
+    f"SELECT {COLS} FROM pm_dependencies WHERE deleted_at IS NULL AND ("
+    "blocking_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id) OR "
+    "blocked_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id)) "
+    "ORDER BY id"
+)
+
+
+async def touching_project(ex: Executor, project_id: str) -> list[Dependency]:
+    """Every live dependency with an item of the project on either side."""
+    return [_row(r) for r in await ex.all(_TOUCHING_PROJECT, {"project_id": project_id})]
+
+
 async def touching(ex: Executor, item_id: str) -> list[Dependency]:
     """Every live dependency with the item on either side."""
     return [_row(r) for r in await ex.all(_TOUCHING, {"id": item_id})]

@@ -43,6 +43,17 @@ async def running_for_user(ex: Executor, user_id: str) -> TimeEntry | None:
     return None if row is None else _row(row)
 
 
+_RUNNING_IN_PROJECT = sql(
+    f"SELECT {COLS} FROM pm_time_entries WHERE project_id = :project_id "
+    "AND ended_at IS NULL AND deleted_at IS NULL ORDER BY id"
+)
+
+
+async def running_in_project(ex: Executor, project_id: str) -> list[TimeEntry]:
+    """Timers still running on items of a project (any user)."""
+    return [_row(r) for r in await ex.all(_RUNNING_IN_PROJECT, {"project_id": project_id})]
+
+
 async def running_on_item(ex: Executor, work_item_id: str) -> list[TimeEntry]:
     """Timers still running on a work item (any user)."""
     return [_row(r) for r in await ex.all(_RUNNING_ON, {"work_item_id": work_item_id})]

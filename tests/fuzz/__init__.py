@@ -1,0 +1,1 @@
+"""Fuzz tests: generated HTTP requests and WebSocket frames against a real app."""

@@ -1,0 +1,1 @@
+"""Property tests: random sequences of use cases, with the invariants checked after each step."""
