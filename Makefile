@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-quick lint format typecheck proto bench crash-test clean
+.PHONY: help setup run test test-quick lint format typecheck proto bench crash-test fuzz clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,16 @@ typecheck: setup ## mypy --strict on src/pm
 
 proto: setup ## Regenerate src/pm/proto/messages_pb2.py(i) from proto/messages.proto
 	$(UV) run --frozen python -m grpc_tools.protoc -Iproto --python_out=src/pm/proto --mypy_out=quiet:src/pm/proto proto/messages.proto
+
+bench: setup ## Benchmarks on loopback (<5 min): table + bench/results/latest.json; ARGS=--quick ~1 min
+	$(UV) run python -m bench.run $(ARGS)
+
+crash-test: setup ## Kill -9 the server mid-write 200 times; check nothing acknowledged is lost
+	CRASH_ROUNDS=200 $(UV) run pytest tests/crash/test_crash.py -q -s -p no:cacheprovider
+
+fuzz: setup ## Fuzz (schemathesis, WebSocket frames) and property tests, longer (a few minutes)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_STEPS=$${FUZZ_STEPS:-50} \
+		$(UV) run pytest tests/fuzz tests/property -n 2 -q -p no:cacheprovider --timeout 1800
 
 clean: ## Remove caches and the local data directory
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache data

@@ -1,0 +1,270 @@
+"""Medians, ratios and targets from a results document; the table (terminal or Markdown).
+
+`python -m bench.report [bench/results/latest.json]` prints the Markdown table again.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Targets of the issue (ratios are to the baseline measured in the same run).
+RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
+TAIL_FACTOR = 5.0
+LIST_FACTOR = 1.5
+WS_P99_MS = 50.0
+WS_P99_VS_RAW = 2.0
+WS_SATURATION_VS_RAW = 0.6
+WS_TARGET_CLIENTS = 1000
+SHORT = {
+    "GET by id": "GET",
+    "POST create": "POST",
+    "PATCH status": "PATCH",
+    "list 50 of 1k": "list 1k",
+    "list 50 of 100k": "list 100k",
+}
+# "Bounded by the LRU setting": past twice the cache size, open FDs stay within a few of
+# their level there and RSS grows by less than this fraction up to the last tenant.
+FD_SLACK = 16
+RSS_GROWTH = 0.10
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    name: str
+    value: str
+    baseline: str = ""
+    ratio: str = ""
+    p50: str = ""
+    p99: str = ""
+    target: str = ""
+    met: bool | None = None
+
+
+def median(values: list[float]) -> float:
+    """The median (0.0 of nothing)."""
+    return statistics.median(values) if values else 0.0
+
+
+def _f(value: float, digits: int = 2) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def rest_rows(rest: dict[str, Any]) -> list[Row]:
+    """GET/POST/PATCH against their baselines; lists; the tail of every endpoint."""
+    rounds = rest["rounds"]
+
+    def series(name: str, key: str) -> list[float]:
+        return [next(r[key] for r in rnd if r["name"] == name) for rnd in rounds]
+
+    def row(name: str, **kw: Any) -> Row:
+        errors = sum(series(name, "errors"))
+        failed = f" ({errors:.0f} errors)" if errors else ""
+        return Row(
+            name,
+            f"{_f(median(series(name, 'rps')), 0)} req/s{failed}",
+            p50=_f(median(series(name, "p50_ms"))),
+            p99=_f(median(series(name, "p99_ms"))),
+            **kw,
+        )
+
+    rows = []
+    for name, target in RATIO_TARGETS.items():
+        base = "baseline " + name.split()[0]
+        pairs = zip(series(name, "rps"), series(base, "rps"), strict=True)
+        ratio = median([a / b if b else 0.0 for a, b in pairs])
+        errors = sum(series(name, "errors"))
+        rows.append(
+            row(
+                name,
+                baseline=f"{_f(median(series(base, 'rps')), 0)} req/s",
+                ratio=_f(ratio),
+                target=f"ratio ≥ {target:.2f}",
+                met=ratio >= target and not errors,
+            )
+        )
+    small, large = "list 50 of 1k", "list 50 of 100k"
+    rows += [row(small), row(large)]
+    growth = median(series(large, "p50_ms")) / max(1e-9, median(series(small, "p50_ms")))
+    rows.append(
+        Row(
+            "list: time of 100k / time of 1k (p50)",
+            f"{_f(growth)}×",
+            target=f"≤ {LIST_FACTOR:g}×",
+            met=growth <= LIST_FACTOR,
+        )
+    )
+    tails = {
+        name: median(series(name, "p99_ms")) / max(1e-9, median(series(name, "p50_ms")))
+        for name in (*RATIO_TARGETS, small, large)
+    }
+    worst = max(tails, key=lambda k: tails[k])
+    rows.append(
+        Row(
+            "tail: p99 / p50, every endpoint",
+            ", ".join(f"{SHORT[k]} {v:.1f}×" for k, v in tails.items()),
+            target=f"≤ {TAIL_FACTOR:g}× (worst: {worst})",
+            met=tails[worst] <= TAIL_FACTOR,
+        )
+    )
+    rows += [row(name) for name in ("baseline GET", "baseline POST", "baseline PATCH")]
+    return rows
+
+
+def ws_rows(ws: dict[str, Any]) -> list[Row]:
+    """Latency and saturation of our fan-out next to the raw one, per subscriber count."""
+    rows = []
+    lost = delivered = 0
+    for n, pair in sorted(ws["runs"].items(), key=lambda kv: int(kv[0])):
+        ours, raw = pair["pm"], pair["raw"]
+        p50 = median([x["p50_ms"] for x in ours["latency"]])
+        p99 = median([x["p99_ms"] for x in ours["latency"]])
+        raw_p50 = median([x["p50_ms"] for x in raw["latency"]])
+        raw_p99 = median([x["p99_ms"] for x in raw["latency"]])
+        sat = median([x["deliveries_per_s"] for x in ours["saturation"]])
+        raw_sat = median([x["deliveries_per_s"] for x in raw["saturation"]])
+        for x in ours["latency"] + ours["saturation"] + raw["latency"] + raw["saturation"]:
+            lost += x["lost"] + x["reordered"] + x["closed"]
+            delivered += x["deliveries"]
+        graded = int(n) == WS_TARGET_CLIENTS
+        rows.append(
+            Row(
+                f"WS {n} subscribers, {ws['rate']:g} events/s: delivery latency",
+                f"{median([x['deliveries'] for x in ours['latency']]):,.0f} deliveries/run",
+                f"raw {_f(raw_p50)} / {_f(raw_p99)} ms",
+                _f(p99 / raw_p99 if raw_p99 else 0.0) + " (p99)",
+                _f(p50),
+                _f(p99),
+                f"p99 ≤ {WS_P99_MS:g} ms and ≤ {WS_P99_VS_RAW:g}× raw" if graded else "",
+                (p99 <= WS_P99_MS and p99 <= WS_P99_VS_RAW * raw_p99) if graded else None,
+            )
+        )
+        rows.append(
+            Row(
+                f"WS {n} subscribers: saturation",
+                f"{_f(sat, 0)} deliveries/s",
+                f"raw {_f(raw_sat, 0)}/s",
+                _f(sat / raw_sat if raw_sat else 0.0),
+                target=f"≥ {WS_SATURATION_VS_RAW:g}× raw" if graded else "",
+                met=sat >= WS_SATURATION_VS_RAW * raw_sat if graded else None,
+            )
+        )
+    rows.append(
+        Row(
+            "WS: events lost, reordered or clients dropped",
+            f"{lost} in {delivered:,} deliveries",
+            target="none",
+            met=lost == 0,
+        )
+    )
+    return rows
+
+
+def tenant_rows(t: dict[str, Any]) -> list[Row]:
+    """First touch, cold reopen, warm; RSS and FDs against the cache size."""
+    cold, warm = t["cold"], t["warm"]
+    samples = t["create_samples"] + t["cold_samples"]
+    full = 2 * t["cache_size"]
+    at_full = next((s for s in t["create_samples"] if s["requests"] >= full), samples[0])
+    fds_max = max(s["fds"] for s in samples)
+    rss_end = t["after"]["VmRSS"]
+    rss_growth = rss_end / at_full["VmRSS"] - 1
+    n = t["tenants"]
+    created = t["create_samples"][-1]
+    per_tenant = (created["VmRSS"] - at_full["VmRSS"]) / max(1, created["requests"] - full)
+    return [
+        Row(
+            f"tenants: first touch of {n:,}",
+            f"{_f(t['create']['seconds'], 1)} s",
+            p50=_f(t["create"]["p50_ms"]),
+            p99=_f(t["create"]["p99_ms"]),
+        ),
+        Row(
+            f"tenants: cold reopen (cache {t['cache_size']})",
+            f"{_f(median([c['seconds'] for c in cold]), 1)} s per {n:,}",
+            p50=_f(median([c["p50_ms"] for c in cold])),
+            p99=_f(median([c["p99_ms"] for c in cold])),
+        ),
+        Row(
+            "tenants: warm",
+            f"{warm[0]['requests']} requests",
+            p50=_f(median([c["p50_ms"] for c in warm])),
+            p99=_f(median([c["p99_ms"] for c in warm])),
+        ),
+        Row(
+            "tenants: open FDs",
+            f"max {fds_max} (at {full}: {at_full['fds']})",
+            target=f"≤ level at 2× cache + {FD_SLACK}",
+            met=fds_max <= at_full["fds"] + FD_SLACK,
+        ),
+        Row(
+            "tenants: RSS",
+            f"peak {t['after']['VmHWM'] / 1024:,.0f} MiB; "
+            f"{at_full['VmRSS'] / 1024:,.0f} → {rss_end / 1024:,.0f} MiB "
+            f"from {full} to {n:,} tenants (+{rss_growth:.0%}; "
+            f"{per_tenant:.1f} kB per new tenant)",
+            target=f"growth < {RSS_GROWTH:.0%}",
+            met=rss_growth < RSS_GROWTH,
+        ),
+    ]
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """Every row of the table, for the sections present."""
+    out: list[Row] = []
+    if "rest" in results:
+        out += rest_rows(results["rest"])
+    if "ws" in results:
+        out += ws_rows(results["ws"])
+    if "tenants" in results:
+        out += tenant_rows(results["tenants"])
+    return out
+
+
+HEADERS = ("benchmark", "result", "baseline", "ratio", "p50 ms", "p99 ms", "target", "met")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    met = "" if row.met is None else ("yes" if row.met else "**no**")
+    return (row.name, row.value, row.baseline, row.ratio, row.p50, row.p99, row.target, met)
+
+
+def markdown(table: list[Row]) -> str:
+    """The table as GitHub Markdown."""
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(_cells(r)) + " |" for r in table]
+    return "\n".join(lines)
+
+
+def print_table(table: list[Row], title: str) -> None:
+    """The table on the terminal (rich when installed)."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # pragma: no cover - rich is a dev dependency
+        print(markdown(table))
+        return
+    t = Table(title=title, show_lines=False)
+    for h in HEADERS:
+        t.add_column(h, overflow="fold")
+    for r in table:
+        cells = list(_cells(r))
+        cells[-1] = cells[-1].replace("**no**", "[bold red]no[/]").replace("yes", "[green]yes[/]")
+        t.add_row(*cells)
+    Console(width=200).print(t)
+
+
+def main() -> None:
+    """Print the Markdown table of a results file."""
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    print(markdown(rows(json.loads(path.read_text()))))
+
+
+if __name__ == "__main__":
+    main()
