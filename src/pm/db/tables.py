@@ -90,7 +90,8 @@ work_items = Table(
     Column("project_id", ID, ForeignKey("pm_projects.id"), nullable=False),
     Column("item_type", String(10), nullable=False),
     Column("item_number", Integer, nullable=False),
-    Column("key", String(21), nullable=False, unique=True),
+    # Found by key through the project's key and item_number (no index of its own).
+    Column("key", String(21), nullable=False),
     Column("parent_id", ID, ForeignKey("pm_work_items.id")),
     Column("position", Integer, nullable=False),
     Column("title", String(500), nullable=False),
@@ -195,6 +196,8 @@ activity_log = Table(
     Column("comment", Text),
     Index("ix_pm_activity_log_entity", "entity_type", "entity_id", "id"),
     Index("ix_pm_activity_log_project", "project_id", "id"),
+    # Appended in id order: the primary key is the table (one b-tree fewer per write).
+    sqlite_with_rowid=False,
 )
 
 llm_context = Table(
@@ -223,6 +226,7 @@ idempotency_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     PrimaryKeyConstraint("user_id", "key"),
     Index("ix_pm_idempotency_keys_created", "created_at"),
+    sqlite_with_rowid=False,
 )
 
 # The tenant's event stream: `seq` strictly increases with no gaps, because it is taken from
@@ -237,7 +241,9 @@ event_seq = Table(
 events = Table(
     "pm_events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite an INTEGER primary key is the rowid itself (no separate index to write).
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
     Column("created_at", BigInteger, nullable=False),
     Column("kind", String(40), nullable=False),
     Column("entity_id", String(255), nullable=False),
@@ -247,7 +253,6 @@ events = Table(
     Column("user_id", String(255), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Index("ix_pm_events_project_seq", "project_id", "seq"),
-    Index("ix_pm_events_created", "created_at"),
 )
 
 project_members = Table(

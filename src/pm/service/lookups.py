@@ -40,11 +40,11 @@ async def project(reader: Reader, project_id: str, need: Role) -> Project:
 
 async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:
     """The live work item by id or key (PONE-42), or NotFound."""
-    ex = reader.ex
+    key = parse_item_key(id_or_key)
     found = (
-        await work_items.get_by_key(ex, id_or_key)
-        if parse_item_key(id_or_key)
-        else await work_items.get(ex, id_or_key)
+        await work_items.get_by_key(reader.ex, *key)
+        if key is not None
+        else await work_items.get(reader.ex, id_or_key)
     )
     if found is None:
         raise NotFound("work item", id_or_key)

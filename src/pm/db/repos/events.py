@@ -25,7 +25,12 @@ _SINCE_PROJECT = sql(
     "user_id, body FROM pm_events WHERE project_id = :project_id "
     "AND seq > :since ORDER BY seq LIMIT :limit"
 )
-_PURGE = sql("DELETE FROM pm_events WHERE created_at < :before AND seq < :keep_from")
+# Events are in seq order and so in time order: the oldest one still young enough marks
+# where to cut (the scan stops there), and everything before it goes.
+_PURGE = sql(
+    "DELETE FROM pm_events WHERE seq < :keep_from AND seq < coalesce("
+    "(SELECT seq FROM pm_events WHERE created_at >= :before ORDER BY seq LIMIT 1), :keep_from)"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,11 @@ _row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
 _WRITE_FIELDS = (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 
 _GET = sql(f"SELECT {COLS} FROM pm_work_items WHERE id = :id AND deleted_at IS NULL")
-_BY_KEY = sql(f"SELECT {COLS} FROM pm_work_items WHERE key = :key AND deleted_at IS NULL")
+_BY_KEY = sql(
+    f"SELECT {columns(WorkItem, 'w')} FROM pm_work_items w JOIN pm_projects p "
+    "ON p.id = w.project_id WHERE p.key = :project_key AND w.item_number = :number "
+    "AND w.deleted_at IS NULL"
+)
 _INSERT = insert_query("pm_work_items", WorkItem)
 _UPDATE = update_query("pm_work_items", _WRITE_FIELDS)
 _ANCESTORS = sql(
@@ -107,9 +111,9 @@ async def get(ex: Executor, item_id: str) -> WorkItem | None:
     return None if row is None else _row(row)
 
 
-async def get_by_key(ex: Executor, key: str) -> WorkItem | None:
-    """A live work item by its key (PONE-42)."""
-    row = await ex.one(_BY_KEY, {"key": key})
+async def get_by_key(ex: Executor, project_key: str, number: int) -> WorkItem | None:
+    """A live work item by its key (PONE-42 = project key PONE, number 42)."""
+    row = await ex.one(_BY_KEY, {"project_key": project_key, "number": number})
     return None if row is None else _row(row)
 
 

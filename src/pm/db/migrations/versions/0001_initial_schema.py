@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.BigInteger(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pm_activity_log")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("pm_activity_log", schema=None) as batch_op:
         batch_op.create_index(
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("response_body", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "key", name=op.f("pk_pm_idempotency_keys")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("pm_idempotency_keys", schema=None) as batch_op:
         batch_op.create_index("ix_pm_idempotency_keys_created", ["created_at"], unique=False)
@@ -178,7 +180,6 @@ def upgrade() -> None:
             ["sprint_id"], ["pm_sprints.id"], name=op.f("fk_pm_work_items_sprint_id_pm_sprints")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pm_work_items")),
-        sa.UniqueConstraint("key", name=op.f("uq_pm_work_items_key")),
     )
     with op.batch_alter_table("pm_work_items", schema=None) as batch_op:
         batch_op.create_index("ix_pm_work_items_parent", ["parent_id"], unique=False)

@@ -28,7 +28,8 @@ def upgrade() -> None:
     op.bulk_insert(seq, [{"id": 1, "last_seq": 0}])
     op.create_table(
         "pm_events",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  autoincrement=False, nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("entity_id", sa.String(length=255), nullable=False),
@@ -40,7 +41,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_pm_events")),
     )
     op.create_index("ix_pm_events_project_seq", "pm_events", ["project_id", "seq"])
-    op.create_index("ix_pm_events_created", "pm_events", ["created_at"])
     active = sa.text("status = 'active' AND deleted_at IS NULL")
     op.create_index(
         "uq_pm_sprints_one_active",
@@ -54,7 +54,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_pm_sprints_one_active", table_name="pm_sprints")
-    op.drop_index("ix_pm_events_created", table_name="pm_events")
     op.drop_index("ix_pm_events_project_seq", table_name="pm_events")
     op.drop_table("pm_events")
     op.drop_table("pm_event_seq")
