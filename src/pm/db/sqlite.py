@@ -9,9 +9,11 @@ checkpoints (the fsyncs) run in a background thread on a separate connection.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -22,6 +24,7 @@ from pm.core.errors import Conflict, Unavailable
 from pm.db.executor import NO_PARAMS, Params
 from pm.db.query import Query, Row
 
+log = logging.getLogger(__name__)
 DIALECT = sqlite_dialect.dialect(paramstyle="named")
 
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
@@ -66,6 +69,18 @@ def connect(path: Path, *, synchronous: str) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=0")
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("PRAGMA journal_size_limit=67108864")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A second, read-only connection: sees committed data only, never blocks the writer."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=512, timeout=0
+    )
+    conn.execute("PRAGMA query_only=ON")
+    # A WAL reader is only ever kept waiting for a moment (while the WAL restarts).
+    conn.execute("PRAGMA busy_timeout=50")
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
@@ -127,41 +142,149 @@ class WriterLock(asyncio.Lock):
     def __init__(self) -> None:
         super().__init__()
         self.waiting_since = time.monotonic()
+        self.queued = 0  # writers waiting for the lock right now
 
     async def acquire(self) -> Literal[True]:
         """Wait for the lock, noting when the wait began."""
         started = time.monotonic()
-        await super().acquire()
+        self.queued += 1
+        try:
+            await super().acquire()
+        finally:
+            self.queued -= 1
         self.waiting_since = started
         return True
 
 
+MAX_BATCH = 64  # units of work sharing one commit, at most
+
+
 class SqliteStore:
-    """One tenant's SQLite database: a connection, its executor and its writer lock."""
+    """One tenant's SQLite database: a writer connection with group commit, a reader connection.
+
+    Writers take turns under `write_lock`. Each unit of work runs in a SAVEPOINT of a shared
+    transaction, which stays open until the event loop has run the writers that are ready
+    (up to MAX_BATCH); then one COMMIT makes the whole batch durable. A commit writes every
+    changed page to the WAL, so sharing it is most of the cost of a write. A unit is
+    acknowledged — `end_unit` returns — only once its batch is committed. Reads use their own connection, which only ever sees
+    committed data, and never wait for writers.
+    """
 
     def __init__(
-        self, tenant_id: str, path: Path, conn: sqlite3.Connection, busy_timeout: float
+        self,
+        tenant_id: str,
+        path: Path,
+        conn: sqlite3.Connection,
+        read_conn: sqlite3.Connection,
+        busy_timeout: float,
     ) -> None:
         self.tenant_id = tenant_id
         self.path = path
         self.conn = conn
+        self.read_conn = read_conn
         self.executor = SqliteExecutor(conn)
+        self.read_executor = SqliteExecutor(read_conn)
         self.busy_timeout = busy_timeout
         self.write_lock = WriterLock()
         self.commits_since_checkpoint = 0
         self.leases = 0
         self.closed = False
+        self._batch: list[_Pending] = []
+        self._commit_handle: asyncio.Handle | None = None
 
     async def reader(self) -> SqliteExecutor:
-        """The executor for reads; never lets a read see another request's open transaction."""
-        if self.conn.in_transaction:
-            async with self.write_lock:
-                pass
-        return self.executor
+        """The executor for reads: committed data only, never blocked by writers."""
+        return self.read_executor
 
     def transaction(self) -> SqliteTransaction:
-        """`async with store.transaction() as ex:` — BEGIN IMMEDIATE ... COMMIT/ROLLBACK."""
+        """`async with store.transaction() as ex:` — one unit of work, no events."""
         return SqliteTransaction(self)
+
+    async def begin_unit(self) -> SqliteExecutor:
+        """Take the writer's turn and open a savepoint (in the batch transaction)."""
+        await self.write_lock.acquire()
+        try:
+            if not self.conn.in_transaction:
+                await self.begin()
+            self.conn.execute("SAVEPOINT unit")
+        except BaseException:
+            self._hand_on()
+            raise
+        return self.executor
+
+    async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
+        """Keep or undo the unit's savepoint; return once its batch is committed.
+
+        A kept unit whose batch fails to commit raises the commit's error (it is not
+        durable); `on_commit` runs right after the commit, before the next writer's turn.
+        """
+        try:
+            if keep:
+                self.conn.execute("RELEASE unit")
+            else:
+                self.conn.execute("ROLLBACK TO unit")
+                self.conn.execute("RELEASE unit")
+        except sqlite3.Error as exc:
+            keep = False
+            self.rollback()
+            log.warning("closing a savepoint failed", exc_info=exc)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._batch.append(_Pending(done, keep, on_commit))
+        self._hand_on()
+        await done
+
+    def _hand_on(self) -> None:
+        """End this writer's turn: leave the batch open for writers ready to run, or commit."""
+        if self._batch and len(self._batch) < MAX_BATCH and self.conn.in_transaction:
+            # Release first: a queued writer's wake-up then runs before the commit is due.
+            self.write_lock.release()
+            self._commit_later()
+        else:
+            self._finish_batch()
+            self.write_lock.release()
+
+    def _commit_later(self, delay: float = 0.0) -> None:
+        """Commit once the loop has run what is ready now (those writers join the batch)."""
+        if self._commit_handle is None:
+            loop = asyncio.get_running_loop()
+            self._commit_handle = (
+                loop.call_soon(self._commit_due)
+                if delay == 0
+                else loop.call_later(delay, self._commit_due)
+            )
+
+    def _commit_due(self) -> None:
+        self._commit_handle = None
+        if not self._batch:
+            return
+        if self.write_lock.locked():
+            self._commit_later(0.001)  # a writer has the turn: it commits or leaves it to us
+            return
+        self._finish_batch()
+
+    def _finish_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
+            self._commit_handle = None
+        failure: Exception | None = None
+        if self.conn.in_transaction:
+            try:
+                self.commit()
+            except Exception as exc:
+                failure = exc
+        for pending in batch:
+            if pending.keep and failure is not None:
+                pending.done.set_exception(failure)
+                continue
+            if pending.keep and pending.on_commit is not None:
+                try:
+                    pending.on_commit()
+                except Exception:
+                    log.exception(
+                        "an after-commit hook failed", extra={"tenant_id": self.tenant_id}
+                    )
+            pending.done.set_result(None)
 
     async def begin(self) -> None:
         """Take the write lock up front, retrying asynchronously while another process holds it.
@@ -196,14 +319,22 @@ class SqliteStore:
             self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
-        """Close the connection (the last close checkpoints; call it off the loop)."""
+        """Close both connections (the last close checkpoints; call it off the loop)."""
         if not self.closed:
             self.closed = True
+            self.read_conn.close()
             self.conn.close()
 
 
+@dataclass(slots=True)
+class _Pending:
+    done: asyncio.Future[None]
+    keep: bool
+    on_commit: Callable[[], None] | None
+
+
 class SqliteTransaction:
-    """Async context manager owning one write transaction on a SqliteStore."""
+    """Async context manager for one unit of work on a SqliteStore (commit = durable on exit)."""
 
     __slots__ = ("store",)
 
@@ -211,13 +342,7 @@ class SqliteTransaction:
         self.store = store
 
     async def __aenter__(self) -> SqliteExecutor:
-        await self.store.write_lock.acquire()
-        try:
-            await self.store.begin()
-        except BaseException:
-            self.store.write_lock.release()
-            raise
-        return self.store.executor
+        return await self.store.begin_unit()
 
     async def __aexit__(
         self,
@@ -225,10 +350,4 @@ class SqliteTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if exc_type is None:
-                self.store.commit()
-            else:
-                self.store.rollback()
-        finally:
-            self.store.write_lock.release()
+        await self.store.end_unit(exc_type is None)

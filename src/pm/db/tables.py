@@ -242,8 +242,9 @@ events = Table(
     "pm_events",
     metadata,
     # On SQLite an INTEGER primary key is the rowid itself (no separate index to write).
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-           autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("created_at", BigInteger, nullable=False),
     Column("kind", String(40), nullable=False),
     Column("entity_id", String(255), nullable=False),

@@ -13,7 +13,7 @@ from pathlib import Path
 from pm.core.errors import TenantUnknown
 from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
 from pm.db import migrate
-from pm.db.sqlite import SqliteStore, checkpoint, connect
+from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class TenantConnectionManager:
                 if migrate.current_revision(conn) != migrate.head_revision():
                     migrate.upgrade_sqlite(path)
                     log.info("tenant migrated", extra={"tenant_id": tenant_id})
-        return SqliteStore(tenant_id, path, conn, self.config.busy_timeout)
+        return SqliteStore(tenant_id, path, conn, connect_reader(path), self.config.busy_timeout)
 
     def provision(self, tenant_id: str) -> Path:
         """Create (if missing) and migrate a tenant's database; blocking, for the CLI."""

@@ -39,13 +39,14 @@ class Reader:
 
 
 class UnitOfWork(Reader):
-    """`async with tenancy.unit_of_work(actor) as uow:` — one write transaction.
+    """`async with tenancy.unit_of_work(actor) as uow:` — one atomic, durable unit of work.
 
     Activity entries and events are collected while the use case runs. On a clean exit the
     activity rows and the events (numbered from the tenant's gap-free sequence) are written
-    and the transaction commits; the events are then handed to the publisher, still under
-    the tenant's write lock so that subscribers receive them in sequence order. Any
-    exception rolls everything back and publishes nothing.
+    into the unit's savepoint; the block is left only once the unit is committed (possibly
+    together with other writers' units: group commit). Right after the commit the events
+    are handed to the publisher, before the next writer's turn, so subscribers receive
+    them in sequence order. Any exception undoes the unit and publishes nothing.
     """
 
     __slots__ = ("_activity", "_publish", "_store", "_tenancy", "events")
@@ -62,18 +63,12 @@ class UnitOfWork(Reader):
         manager = self._tenancy.manager
         store = await manager.acquire(self.actor.tenant_id)
         try:
-            await store.write_lock.acquire()
-            try:
-                await store.begin()
-            except BaseException:
-                store.write_lock.release()
-                raise
+            self.ex = await store.begin_unit()
         except BaseException:
             manager.release(store)
             raise
         self._store = store
-        self.ex = store.executor
-        self.now = int(time.time())  # the lock may have been waited for
+        self.now = int(time.time())  # the writer's turn may have been waited for
         return self
 
     async def __aexit__(
@@ -87,25 +82,24 @@ class UnitOfWork(Reader):
             raise RuntimeError("unit of work exited without being entered")
         try:
             if exc_type is not None:
-                store.rollback()
+                await store.end_unit(keep=False)
                 return
             try:
                 stored = await self._flush()
-                store.commit()
             except BaseException:
-                store.rollback()
+                await store.end_unit(keep=False)
                 raise
-            if stored and self._publish is not None:
-                try:
-                    self._publish(self.actor.tenant_id, stored)
-                except Exception:
-                    log.exception(
-                        "publishing committed events failed",
-                        extra={"tenant_id": self.actor.tenant_id},
-                    )
+            await store.end_unit(keep=True, on_commit=self._publisher(stored))
         finally:
-            store.write_lock.release()
             self._tenancy.manager.release(store)
+
+    def _publisher(self, stored: list[StoredEvent]) -> Callable[[], None] | None:
+        """The after-commit hook that hands this unit's events to subscribers."""
+        publish = self._publish
+        if not stored or publish is None:
+            return None
+        tenant = self.actor.tenant_id
+        return lambda: publish(tenant, stored)
 
     async def _flush(self) -> list[StoredEvent]:
         """Write the collected activity and events into the open transaction."""

@@ -33,7 +33,7 @@ async def ready(request: Request) -> Response:
     tenant = request.app.state.ready_tenant
     try:
         async with services.tenancy.manager.lease(tenant) as store:
-            await store.executor.one(_PING)
+            await (await store.reader()).one(_PING)
     except Exception as exc:
         log.warning("not ready", exc_info=exc)
         return JSONResponse(

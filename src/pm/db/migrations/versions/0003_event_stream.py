@@ -28,8 +28,12 @@ def upgrade() -> None:
     op.bulk_insert(seq, [{"id": 1, "last_seq": 0}])
     op.create_table(
         "pm_events",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=False, nullable=False),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("entity_id", sa.String(length=255), nullable=False),

@@ -1,0 +1,101 @@
+"""Group commit: concurrent units share commits, each is all-or-nothing, none is acknowledged
+before it is durable."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pm.core.errors import Unavailable
+from pm.db.query import sql
+from pm.db.tenants import StorageConfig, TenantConnectionManager
+
+INSERT = sql(
+    "INSERT INTO pm_llm_context (id, context_type, category, title, content, "
+    "priority) VALUES (:id, 'note', 'test', 't', :content, 0)"
+)
+COUNT = "SELECT COUNT(*) FROM pm_llm_context WHERE category = 'test'"
+
+
+async def _unit(store: object, ident: str, fail: bool = False, content: str = "c") -> None:
+    async with store.transaction() as ex:  # type: ignore[attr-defined]
+        await ex.run(INSERT, {"id": ident, "content": content})
+        await asyncio.sleep(0)  # let other writers queue up behind this one
+        if fail:
+            raise RuntimeError(f"unit {ident} fails")
+
+
+async def test_concurrent_units_share_commits_and_are_all_durable(data_dir: Path) -> None:
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    before = store.commits_since_checkpoint
+    await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
+    commits = store.commits_since_checkpoint - before
+    assert 1 <= commits < 40
+    outside = sqlite3.connect(store.path)  # another connection sees every acknowledged unit
+    assert outside.execute(COUNT).fetchone()[0] == 40
+    outside.close()
+    await manager.close()
+
+
+async def test_a_failing_unit_takes_only_its_own_rows(data_dir: Path) -> None:
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    results = await asyncio.gather(
+        *(_unit(store, f"u{n}", fail=n % 3 == 0) for n in range(12)), return_exceptions=True
+    )
+    failed = {n for n, r in enumerate(results) if isinstance(r, RuntimeError)}
+    assert failed == {0, 3, 6, 9}
+    rows = {
+        r[0]
+        for r in store.read_conn.execute("SELECT id FROM pm_llm_context WHERE category = 'test'")
+    }
+    assert rows == {f"u{n}" for n in range(12) if n not in failed}
+    await manager.close()
+
+
+async def test_a_failed_commit_acknowledges_none_of_its_batch(data_dir: Path) -> None:
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is "full"
+    big = "x" * 20_000
+    results = await asyncio.gather(
+        *(_unit(store, f"u{n}", content=big) for n in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(r, Unavailable) for r in results)
+    store.conn.execute("PRAGMA max_page_count = 1073741823")
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 0
+    await _unit(store, "after")  # the store works again
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 1
+    await manager.close()
+
+
+async def test_reads_see_only_committed_units(data_dir: Path) -> None:
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    seen: list[int] = []
+
+    async def writer() -> None:
+        async with store.transaction() as ex:
+            await ex.run(INSERT, {"id": "w", "content": "c"})
+            reader = await store.reader()
+            seen.append((await reader.one(sql(COUNT)))[0])  # type: ignore[index]
+
+    await writer()
+    assert seen == [0]  # inside the unit, the reader connection did not see the row
+    assert (await (await store.reader()).one(sql(COUNT))) == (1,)
+    await manager.close()
+
+
+@pytest.mark.parametrize("writers", [1, 5])
+async def test_units_end_with_no_transaction_left_open(data_dir: Path, writers: int) -> None:
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    await asyncio.gather(*(_unit(store, f"x{writers}-{n}") for n in range(writers)))
+    await asyncio.sleep(0.01)
+    assert not store.conn.in_transaction
+    await manager.close()
