@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
 from starlette.responses import Response
 
 from pm.api.ratelimit import RateLimiter
@@ -21,8 +20,8 @@ from pm.service.uow import Reader, Tenancy, UnitOfWork
 
 T = TypeVar("T")
 JSON = "application/json"
+ACTOR = "pm.actor"  # where AuthMiddleware leaves the actor in the ASGI scope's state
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-bearer = HTTPBearer(auto_error=False, description="A JWT with `sub` and `tenant_id` claims.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,21 +107,25 @@ def _stored(status: int, body: bytes, replayed: bool = True) -> Response:
     return Response(body, status, headers=headers, media_type=JSON)
 
 
-async def request_context(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-) -> Context:
-    """Authenticate the request; the tenant comes from the token and nowhere else."""
-    if credentials is None:
+def context(request: Request) -> Context:
+    """The authenticated context of a request (see `AuthMiddleware`)."""
+    return Context(request, request.scope["state"][ACTOR], request.app.state.services)
+
+
+def actor_of(headers: Iterable[tuple[bytes, bytes]], services: Services) -> Actor:
+    """Authenticate from the Authorization header; the tenant comes from the token only."""
+    value = b""
+    for name, raw in headers:
+        if name == b"authorization":
+            value = raw
+            break
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token (Authorization: Bearer <jwt>)")
-    services: Services = request.app.state.services
-    actor = services.verifier.verify(credentials.credentials)
+    actor = services.verifier.verify(token.strip())
     if services.limiter is not None:
         services.limiter.check(actor)
-    return Context(request, actor, services)
-
-
-Ctx = Annotated[Context, Depends(request_context)]
+    return actor
 
 
 def expected_version(request: Request, from_body: int | None) -> int | None:

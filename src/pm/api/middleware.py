@@ -9,7 +9,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pm.api.errors import problem
+from pm.api.deps import ACTOR, actor_of
+from pm.api.errors import domain_error_response, problem
+from pm.core.errors import DomainError
 from pm.logs import request_id
 
 access_log = logging.getLogger("pm.access")
@@ -121,3 +123,29 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+class AuthMiddleware:
+    """Authenticates every request under the API prefix before it is routed.
+
+    A missing or bad token is answered 401 here — before the body is even read, so nobody
+    learns the shape of a request without a token — and routes find the actor in the scope
+    (`pm.api.deps.context`). Doing it here also spares FastAPI a dependency per request.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        services = scope["app"].state.services
+        try:
+            actor = actor_of(scope["headers"], services)
+        except DomainError as exc:
+            await domain_error_response(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[ACTOR] = actor
+        await self.app(scope, receive, send)

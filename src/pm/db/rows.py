@@ -11,9 +11,15 @@ from pm.db.query import Query, Row, sql
 T = TypeVar("T")
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def field_names(cls: type) -> tuple[str, ...]:
     """The dataclass's field names, in declaration order (= the SELECT column order)."""
-    return tuple(f.name for f in fields(cls))
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def columns(cls: type, alias: str | None = None) -> str:

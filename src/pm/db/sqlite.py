@@ -166,8 +166,8 @@ class SqliteStore:
     transaction, which stays open until the event loop has run the writers that are ready
     (up to MAX_BATCH); then one COMMIT makes the whole batch durable. A commit writes every
     changed page to the WAL, so sharing it is most of the cost of a write. A unit is
-    acknowledged — `end_unit` returns — only once its batch is committed. Reads use their own connection, which only ever sees
-    committed data, and never wait for writers.
+    acknowledged — `end_unit` returns — only once its batch is committed. Reads use their
+    own connection, which only ever sees committed data, and never wait for writers.
     """
 
     def __init__(

@@ -19,6 +19,11 @@ async def require(reader: Reader, project_id: str, needed: Role) -> None:
     check_access(role, needed, tenant_admin=False, project_id=project_id)
 
 
+def check(reader: Reader, project_id: str, role: Role | None, needed: Role) -> None:
+    """`require` for a role already read (e.g. joined to the entity)."""
+    check_access(role, needed, tenant_admin=reader.actor.is_tenant_admin, project_id=project_id)
+
+
 def require_tenant_admin(reader: Reader, what: str) -> None:
     """Tenant-wide views (every project at once) are for tenant admins."""
     if not reader.actor.is_tenant_admin:

@@ -31,25 +31,35 @@ async def guard(
 
 async def project(reader: Reader, project_id: str, need: Role) -> Project:
     """The live project, or NotFound."""
-    found = await projects.get(reader.ex, project_id)
+    found = await projects.get_with_role(reader.ex, project_id, reader.actor.user_id)
     if found is None:
         raise NotFound("project", project_id)
-    await guard(reader, found.id, need, "project", project_id)
-    return found
+    _check(reader, found[0].id, found[1], need, "project", project_id)
+    return found[0]
 
 
 async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:
     """The live work item by id or key (PONE-42), or NotFound."""
     key = parse_item_key(id_or_key)
+    user = reader.actor.user_id
     found = (
-        await work_items.get_by_key(reader.ex, *key)
+        await work_items.get_by_key_with_role(reader.ex, *key, user)
         if key is not None
-        else await work_items.get(reader.ex, id_or_key)
+        else await work_items.get_with_role(reader.ex, id_or_key, user)
     )
     if found is None:
         raise NotFound("work item", id_or_key)
-    await guard(reader, found.project_id, need, "work item", id_or_key)
-    return found
+    _check(reader, found[0].project_id, found[1], need, "work item", id_or_key)
+    return found[0]
+
+
+def _check(
+    reader: Reader, project_id: str, role: Role | None, need: Role, entity: str, ident: str
+) -> None:
+    try:
+        access.check(reader, project_id, role, need)
+    except NotFound:
+        raise NotFound(entity, ident) from None
 
 
 async def sprint(reader: Reader, sprint_id: str, need: Role) -> Sprint:

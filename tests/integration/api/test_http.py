@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from pm.server.settings import Settings
 from tests.conftest import bearer
 from tests.helpers import API, create_project
 
@@ -84,3 +85,25 @@ async def test_write_lock_held_elsewhere_answers_503_with_retry_after(
     assert listed.status_code == 200  # readers are not blocked by the writer lock
     ok = await client.post(f"{API}/projects", json={"key": "AFTER", "title": "x"}, headers=bearer())
     assert ok.status_code == 201
+
+
+async def test_cors_preflight_needs_no_token(settings: Settings) -> None:
+    from pm.server.app import create_app
+
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example"]}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            preflight = await client.options(
+                f"{API}/projects",
+                headers={
+                    "Origin": "https://app.example",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+            denied = await client.get(f"{API}/projects", headers={"Origin": "https://app.example"})
+            assert denied.status_code == 401
+            assert denied.headers["access-control-allow-origin"] == "https://app.example"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import Ctx
+from pm.api.deps import Context, context
 from pm.api.dtos.common import Limit
 from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
@@ -22,7 +22,7 @@ router = APIRouter(tags=["activity"], responses=RESPONSES)
 Fetch = Callable[[Reader, str, int], Awaitable[list[ActivityEntry]]]
 
 
-async def _respond(ctx: Ctx, fetch: Fetch, cursor: str | None, limit: int) -> Response:
+async def _respond(ctx: Context, fetch: Fetch, cursor: str | None, limit: int) -> Response:
     """Answer one newest-first page; the cursor wraps the last (time-ordered) id."""
     before = pagination.decode_str(cursor, svc.FIRST_PAGE)
 
@@ -35,13 +35,14 @@ async def _respond(ctx: Ctx, fetch: Fetch, cursor: str | None, limit: int) -> Re
 
 @router.get("/activity", response_model=Page[ActivityEntry], summary="Read the activity log")
 async def list_activity(
-    ctx: Ctx,
+    request: Request,
     entity_type: EntityType | None = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: str | None = None,
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """An entity's history (entity_type + entity_id), or with neither the tenant's; newest first."""
+    ctx = context(request)
     return await _respond(
         ctx,
         lambda r, before, n: svc.list_activity(r, entity_type, entity_id, before, n),
@@ -56,9 +57,13 @@ async def list_activity(
     summary="A work item's history",
 )
 async def work_item_activity(
-    ctx: Ctx, id_or_key: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+    request: Request,
+    id_or_key: str,
+    cursor: str | None = None,
+    limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Every recorded change of a work item (by id or key), newest first."""
+    ctx = context(request)
     return await _respond(
         ctx, lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n), cursor, limit
     )
@@ -70,9 +75,13 @@ async def work_item_activity(
     summary="A project's activity feed",
 )
 async def project_activity(
-    ctx: Ctx, project_id: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+    request: Request,
+    project_id: str,
+    cursor: str | None = None,
+    limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Changes to the project and everything in it (items, sprints, lanes...), newest first."""
+    ctx = context(request)
     return await _respond(
         ctx, lambda r, before, n: svc.project_activity(r, project_id, before, n), cursor, limit
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import Ctx
+from pm.api.deps import context
 from pm.api.dtos.comments import CreateComment, UpdateComment
 from pm.api.dtos.common import Limit
 from pm.api.errors import RESPONSES
@@ -24,9 +24,13 @@ router = APIRouter(tags=["comments"], responses=RESPONSES)
     summary="List a work item's comments",
 )
 async def list_comments(
-    ctx: Ctx, id_or_key: str, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+    request: Request,
+    id_or_key: str,
+    cursor: str | None = None,
+    limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Oldest first, paginated with an opaque cursor."""
+    ctx = context(request)
     after = pagination.decode_str(cursor, "")
 
     async def run(reader: Reader) -> pagination.PageOut[Comment]:
@@ -42,14 +46,16 @@ async def list_comments(
     response_model=Comment,
     summary="Comment on a work item",
 )
-async def create_comment(ctx: Ctx, id_or_key: str, body: CreateComment) -> Response:
+async def create_comment(request: Request, id_or_key: str, body: CreateComment) -> Response:
     """Add a markdown comment as the calling user."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.create_comment(uow, id_or_key, body.content), 201)
 
 
 @router.patch("/comments/{comment_id}", response_model=Comment, summary="Edit a comment")
-async def update_comment(ctx: Ctx, comment_id: str, body: UpdateComment) -> Response:
+async def update_comment(request: Request, comment_id: str, body: UpdateComment) -> Response:
     """Replace the content of your own comment."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.update_comment(uow, comment_id, body.content))
 
 
@@ -61,6 +67,7 @@ router.put("/comments/{comment_id}", response_model=Comment, summary="Edit a com
 @router.delete(
     "/comments/{comment_id}", status_code=204, response_class=Response, summary="Delete a comment"
 )
-async def delete_comment(ctx: Ctx, comment_id: str) -> Response:
+async def delete_comment(request: Request, comment_id: str) -> Response:
     """Soft-delete your own comment."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.delete_comment(uow, comment_id), 204)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from pm.api.deps import Ctx
+from pm.api.deps import context
 from pm.api.errors import RESPONSES, problem_doc
 from pm.events.codec import event_to_dict
 from pm.service import events as svc
@@ -46,13 +46,14 @@ class EventStream:
     responses={410: problem_doc("RESYNC_REQUIRED: since_seq is no longer kept")},
 )
 async def read_events(
-    ctx: Ctx,
+    request: Request,
     since_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     project_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """Committed changes with seq > since_seq, oldest first: one project's (for its members)
     or the whole tenant's (for tenant admins)."""
+    ctx = context(request)
 
     async def run(reader: Reader) -> EventStream:
         page = await svc.readable_since(reader, since_seq, limit, project_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from pm.api.deps import Ctx
+from pm.api.deps import context
 from pm.api.dtos.members import SetMember
 from pm.api.errors import RESPONSES
 from pm.core.limits import USER_ID_MAX
@@ -23,8 +23,9 @@ UserId = Annotated[str, Path(min_length=1, max_length=USER_ID_MAX)]
     response_model=list[ProjectMember],
     summary="List a project's members",
 )
-async def list_members(ctx: Ctx, project_id: str) -> Response:
+async def list_members(request: Request, project_id: str) -> Response:
     """Every member and their role (viewer, editor or admin)."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.list_members(r, project_id))
 
 
@@ -33,8 +34,11 @@ async def list_members(ctx: Ctx, project_id: str) -> Response:
     response_model=ProjectMember,
     summary="Add a member or change a role",
 )
-async def set_member(ctx: Ctx, project_id: str, user_id: UserId, body: SetMember) -> Response:
+async def set_member(
+    request: Request, project_id: str, user_id: UserId, body: SetMember
+) -> Response:
     """Give a user a role in the project (project admins only)."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.set_member(uow, project_id, user_id, body.role))
 
 
@@ -44,6 +48,7 @@ async def set_member(ctx: Ctx, project_id: str, user_id: UserId, body: SetMember
     response_class=Response,
     summary="Remove a member",
 )
-async def remove_member(ctx: Ctx, project_id: str, user_id: UserId) -> Response:
+async def remove_member(request: Request, project_id: str, user_id: UserId) -> Response:
     """Remove a user from the project (admins remove anyone; anyone may leave)."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.remove_member(uow, project_id, user_id), 204)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import Ctx, expected_version
+from pm.api.deps import context, expected_version
 from pm.api.dtos.common import Limit
 from pm.api.dtos.projects import CreateProject, UpdateProject
 from pm.api.errors import RESPONSES
@@ -22,9 +22,10 @@ router = APIRouter(prefix="/projects", tags=["projects"], responses=RESPONSES)
 
 @router.get("", response_model=Page[Project], summary="List projects")
 async def list_projects(
-    ctx: Ctx, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
+    request: Request, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
 ) -> Response:
     """Live projects ordered by key."""
+    ctx = context(request)
     after = pagination.decode_str(cursor, "")
     return await ctx.respond(lambda r: _page(r, after, limit))
 
@@ -35,22 +36,25 @@ async def _page(reader: Reader, after: str, limit: int) -> pagination.PageOut[Pr
 
 
 @router.post("", status_code=201, response_model=Project, summary="Create a project")
-async def create_project(ctx: Ctx, body: CreateProject) -> Response:
+async def create_project(request: Request, body: CreateProject) -> Response:
     """Create a project and its four default swim lanes."""
+    ctx = context(request)
     return await ctx.write(
         lambda uow: svc.create_project(uow, body.key, body.title, body.description), 201
     )
 
 
 @router.get("/{project_id}", response_model=Project, summary="Get a project")
-async def get_project(ctx: Ctx, project_id: str) -> Response:
+async def get_project(request: Request, project_id: str) -> Response:
     """One live project."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.get_project(r, project_id))
 
 
 @router.patch("/{project_id}", response_model=Project, summary="Update a project")
-async def update_project(ctx: Ctx, project_id: str, body: UpdateProject) -> Response:
+async def update_project(request: Request, project_id: str, body: UpdateProject) -> Response:
     """Change title, description or status (absent fields stay as they are)."""
+    ctx = context(request)
     version = expected_version(ctx.request, body.expected_version)
     patch = cast(svc.ProjectPatch, body.model_dump(exclude={"expected_version"}))
     return await ctx.write(lambda uow: svc.update_project(uow, project_id, patch, version))
@@ -68,10 +72,11 @@ router.put(
     "/{project_id}", status_code=204, response_class=Response, summary="Delete a project"
 )
 async def delete_project(
-    ctx: Ctx,
+    request: Request,
     project_id: str,
     expected: Annotated[int | None, Query(alias="expected_version", ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """Soft-delete a project with its work items and sprints."""
+    ctx = context(request)
     version = expected_version(ctx.request, expected)
     return await ctx.write(lambda uow: svc.delete_project(uow, project_id, version), 204)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from pm.api.deps import Ctx, expected_version
+from pm.api.deps import context, expected_version
 from pm.api.dtos.sprints import CreateSprint, UpdateSprint
 from pm.api.errors import RESPONSES
 from pm.core.enums import SprintStatus
@@ -22,8 +22,11 @@ router = APIRouter(tags=["sprints"], responses=RESPONSES)
     response_model=list[Sprint],
     summary="List a project's sprints",
 )
-async def list_sprints(ctx: Ctx, project_id: str, status: SprintStatus | None = None) -> Response:
+async def list_sprints(
+    request: Request, project_id: str, status: SprintStatus | None = None
+) -> Response:
     """Live sprints by start date; `status=active` finds the running one."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.list_sprints(r, project_id, status))
 
 
@@ -33,21 +36,24 @@ async def list_sprints(ctx: Ctx, project_id: str, status: SprintStatus | None = 
     response_model=Sprint,
     summary="Plan a sprint",
 )
-async def create_sprint(ctx: Ctx, project_id: str, body: CreateSprint) -> Response:
+async def create_sprint(request: Request, project_id: str, body: CreateSprint) -> Response:
     """Create a planned sprint; dates are Unix seconds and it cannot end before it starts."""
+    ctx = context(request)
     new = svc.NewSprint(**body.model_dump())
     return await ctx.write(lambda uow: svc.create_sprint(uow, project_id, new), 201)
 
 
 @router.get("/sprints/{sprint_id}", response_model=Sprint, summary="Get a sprint")
-async def get_sprint(ctx: Ctx, sprint_id: str) -> Response:
+async def get_sprint(request: Request, sprint_id: str) -> Response:
     """One live sprint."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.get_sprint(r, sprint_id))
 
 
 @router.patch("/sprints/{sprint_id}", response_model=Sprint, summary="Update a sprint")
-async def update_sprint(ctx: Ctx, sprint_id: str, body: UpdateSprint) -> Response:
+async def update_sprint(request: Request, sprint_id: str, body: UpdateSprint) -> Response:
     """Change fields or status (planned → active → completed, or cancelled); absent fields stay."""
+    ctx = context(request)
     version = expected_version(ctx.request, body.expected_version)
     patch = cast(svc.SprintPatch, body.model_dump(exclude={"expected_version"}))
     return await ctx.write(lambda uow: svc.update_sprint(uow, sprint_id, patch, version))
@@ -62,10 +68,11 @@ router.put("/sprints/{sprint_id}", response_model=Sprint, summary="Update a spri
     "/sprints/{sprint_id}", status_code=204, response_class=Response, summary="Delete a sprint"
 )
 async def delete_sprint(
-    ctx: Ctx,
+    request: Request,
     sprint_id: str,
     expected: Annotated[int | None, Query(alias="expected_version", ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """Soft-delete a sprint; its items go back to the backlog."""
+    ctx = context(request)
     version = expected_version(ctx.request, expected)
     return await ctx.write(lambda uow: svc.delete_sprint(uow, sprint_id, version), 204)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pm.api.deps import Ctx
+from pm.api.deps import context
 from pm.api.dtos.swim_lanes import CreateSwimLane, ReorderSwimLanes, UpdateSwimLane
 from pm.api.errors import RESPONSES
 from pm.core.swim_lanes import SwimLane
@@ -21,8 +21,9 @@ router = APIRouter(tags=["swim lanes"], responses=RESPONSES)
     response_model=list[SwimLane],
     summary="List a project's swim lanes",
 )
-async def list_lanes(ctx: Ctx, project_id: str) -> Response:
+async def list_lanes(request: Request, project_id: str) -> Response:
     """Live lanes in board order (left to right)."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.list_lanes(r, project_id))
 
 
@@ -32,8 +33,9 @@ async def list_lanes(ctx: Ctx, project_id: str) -> Response:
     response_model=SwimLane,
     summary="Add a swim lane",
 )
-async def create_lane(ctx: Ctx, project_id: str, body: CreateSwimLane) -> Response:
+async def create_lane(request: Request, project_id: str, body: CreateSwimLane) -> Response:
     """Add a custom lane; work items can then take its `status_value` as their status."""
+    ctx = context(request)
     return await ctx.write(
         lambda uow: svc.create_lane(uow, project_id, body.status_value, body.name, body.position),
         201,
@@ -45,14 +47,16 @@ async def create_lane(ctx: Ctx, project_id: str, body: CreateSwimLane) -> Respon
     response_model=list[SwimLane],
     summary="Reorder a project's swim lanes",
 )
-async def reorder_lanes(ctx: Ctx, project_id: str, body: ReorderSwimLanes) -> Response:
+async def reorder_lanes(request: Request, project_id: str, body: ReorderSwimLanes) -> Response:
     """Put the board's lanes in the given order; `lane_ids` must list each lane exactly once."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.reorder_lanes(uow, project_id, body.lane_ids))
 
 
 @router.patch("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a swim lane")
-async def update_lane(ctx: Ctx, lane_id: str, body: UpdateSwimLane) -> Response:
+async def update_lane(request: Request, lane_id: str, body: UpdateSwimLane) -> Response:
     """Rename a lane or move it; absent fields stay as they are."""
+    ctx = context(request)
     patch = cast(svc.SwimLanePatch, body.model_dump())
     return await ctx.write(lambda uow: svc.update_lane(uow, lane_id, patch))
 
@@ -65,6 +69,7 @@ router.put("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a s
 @router.delete(
     "/swim-lanes/{lane_id}", status_code=204, response_class=Response, summary="Delete a swim lane"
 )
-async def delete_lane(ctx: Ctx, lane_id: str) -> Response:
+async def delete_lane(request: Request, lane_id: str) -> Response:
     """Soft-delete a custom lane no work item uses; the four default lanes always stay."""
+    ctx = context(request)
     return await ctx.write(lambda uow: svc.delete_lane(uow, lane_id), 204)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import Ctx, expected_version
+from pm.api.deps import context, expected_version
 from pm.api.dtos.common import Limit, Timestamp
 from pm.api.dtos.work_items import CreateWorkItem, UpdateWorkItem
 from pm.api.errors import RESPONSES
@@ -30,7 +30,7 @@ Ident = Annotated[str | None, Query(max_length=255)]
     summary="List a project's work items",
 )
 async def list_work_items(
-    ctx: Ctx,
+    request: Request,
     project_id: str,
     item_type: WorkItemType | None = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
@@ -44,6 +44,7 @@ async def list_work_items(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Filtered, by item number, paginated with an opaque cursor."""
+    ctx = context(request)
     flt = ItemFilter(
         item_type, status, assignee_id, sprint_id, backlog, parent_id, q, updated_since
     )
@@ -62,8 +63,9 @@ async def list_work_items(
     response_model=WorkItem,
     summary="Create a work item",
 )
-async def create_work_item(ctx: Ctx, project_id: str, body: CreateWorkItem) -> Response:
+async def create_work_item(request: Request, project_id: str, body: CreateWorkItem) -> Response:
     """Create an epic, story or task; its key is the project key plus the next number."""
+    ctx = context(request)
     new = svc.NewWorkItem(**body.model_dump())
     return await ctx.write(lambda uow: svc.create_work_item(uow, project_id, new), 201)
 
@@ -71,14 +73,16 @@ async def create_work_item(ctx: Ctx, project_id: str, body: CreateWorkItem) -> R
 @router.get(
     "/work-items/{id_or_key}", response_model=WorkItemDetail, summary="Get a work item by id or key"
 )
-async def get_work_item(ctx: Ctx, id_or_key: str) -> Response:
+async def get_work_item(request: Request, id_or_key: str) -> Response:
     """One work item (by id, or by key like PONE-42) with its ancestors and descendants."""
+    ctx = context(request)
     return await ctx.respond(lambda r: svc.get_work_item(r, id_or_key))
 
 
 @router.patch("/work-items/{id_or_key}", response_model=WorkItem, summary="Update a work item")
-async def update_work_item(ctx: Ctx, id_or_key: str, body: UpdateWorkItem) -> Response:
+async def update_work_item(request: Request, id_or_key: str, body: UpdateWorkItem) -> Response:
     """Change fields, move it (parent_id) or plan it (sprint_id); absent fields stay."""
+    ctx = context(request)
     version = expected_version(ctx.request, body.expected_version)
     patch = cast(svc.WorkItemPatch, body.model_dump(exclude={"expected_version"}))
     return await ctx.write(lambda uow: svc.update_work_item(uow, id_or_key, patch, version))
@@ -96,10 +100,11 @@ router.put("/work-items/{id_or_key}", response_model=WorkItem, summary="Update a
     summary="Delete a work item",
 )
 async def delete_work_item(
-    ctx: Ctx,
+    request: Request,
     id_or_key: str,
     expected: Annotated[int | None, Query(alias="expected_version", ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """Soft-delete a work item and everything below it."""
+    ctx = context(request)
     version = expected_version(ctx.request, expected)
     return await ctx.write(lambda uow: svc.delete_work_item(uow, id_or_key, version), 204)

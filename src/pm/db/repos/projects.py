@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pm.core.enums import ProjectStatus
+from pm.core.members import Role
 from pm.core.projects import UPDATABLE_FIELDS, Project
 from pm.db.executor import Executor
 from pm.db.query import sql
@@ -23,6 +24,10 @@ _LIST_FOR_USER = sql(
     "ON m.project_id = p.id AND m.user_id = :user_id "
     "WHERE p.deleted_at IS NULL AND p.key > :after ORDER BY p.key LIMIT :limit"
 )
+_GET_WITH_ROLE = sql(
+    f"SELECT {columns(Project, 'p')}, m.role FROM pm_projects p LEFT JOIN pm_project_members m "
+    "ON m.project_id = p.id AND m.user_id = :user_id WHERE p.id = :id AND p.deleted_at IS NULL"
+)
 _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
@@ -37,6 +42,14 @@ async def get(ex: Executor, project_id: str) -> Project | None:
     """A live project by id."""
     row = await ex.one(_GET, {"id": project_id})
     return None if row is None else _row(row)
+
+
+async def get_with_role(
+    ex: Executor, project_id: str, user_id: str
+) -> tuple[Project, Role | None] | None:
+    """A live project with `user_id`'s role in it (one statement)."""
+    row = await ex.one(_GET_WITH_ROLE, {"id": project_id, "user_id": user_id})
+    return None if row is None else (_row(row[:-1]), None if row[-1] is None else Role(row[-1]))
 
 
 async def get_by_key(ex: Executor, key: str) -> Project | None:

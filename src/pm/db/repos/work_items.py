@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pm.core.enums import Priority, WorkItemType
+from pm.core.members import Role
 from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
 from pm.db.executor import Executor
 from pm.db.query import Query, sql
@@ -19,6 +20,18 @@ _BY_KEY = sql(
     f"SELECT {columns(WorkItem, 'w')} FROM pm_work_items w JOIN pm_projects p "
     "ON p.id = w.project_id WHERE p.key = :project_key AND w.item_number = :number "
     "AND w.deleted_at IS NULL"
+)
+_ROLE_JOIN = (
+    "LEFT JOIN pm_project_members m ON m.project_id = w.project_id AND m.user_id = :user_id"
+)
+_GET_WITH_ROLE = sql(
+    f"SELECT {columns(WorkItem, 'w')}, m.role FROM pm_work_items w {_ROLE_JOIN} "
+    "WHERE w.id = :id AND w.deleted_at IS NULL"
+)
+_BY_KEY_WITH_ROLE = sql(
+    f"SELECT {columns(WorkItem, 'w')}, m.role FROM pm_work_items w JOIN pm_projects p "
+    f"ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
+    "AND w.item_number = :number AND w.deleted_at IS NULL"
 )
 _INSERT = insert_query("pm_work_items", WorkItem)
 _UPDATE = update_query("pm_work_items", _WRITE_FIELDS)
@@ -115,6 +128,27 @@ async def get_by_key(ex: Executor, project_key: str, number: int) -> WorkItem | 
     """A live work item by its key (PONE-42 = project key PONE, number 42)."""
     row = await ex.one(_BY_KEY, {"project_key": project_key, "number": number})
     return None if row is None else _row(row)
+
+
+async def get_with_role(
+    ex: Executor, item_id: str, user_id: str
+) -> tuple[WorkItem, Role | None] | None:
+    """A live work item by id, with `user_id`'s role in its project (one statement)."""
+    row = await ex.one(_GET_WITH_ROLE, {"id": item_id, "user_id": user_id})
+    return None if row is None else (_row(row[:-1]), _role(row[-1]))
+
+
+async def get_by_key_with_role(
+    ex: Executor, project_key: str, number: int, user_id: str
+) -> tuple[WorkItem, Role | None] | None:
+    """A live work item by key, with `user_id`'s role in its project (one statement)."""
+    values = {"project_key": project_key, "number": number, "user_id": user_id}
+    row = await ex.one(_BY_KEY_WITH_ROLE, values)
+    return None if row is None else (_row(row[:-1]), _role(row[-1]))
+
+
+def _role(value: str | None) -> Role | None:
+    return None if value is None else Role(value)
 
 
 async def list_for_project(
