@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from pm.ws import dispatch
 from pm.ws.connection import Connection
 from pm.ws.context import WsServices, envelope
 from pm.ws.errors import error_message
+from pm.ws.gcfreeze import FreezePolicy
 from pm.ws.handshake import bearer_token, check_origin, chosen_subprotocol
 from pm.ws.limits import (
     CLOSE_RATE_LIMITED,
@@ -45,6 +46,7 @@ class WsRuntime:
     limits: WsLimits
     allowed_origins: frozenset[str]
     http_error: Callable[[DomainError], Response]  # the REST error mapping, for refusals
+    heap: FreezePolicy = field(default_factory=FreezePolicy)
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -60,10 +62,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     try:
         await ws.accept(subprotocol=chosen_subprotocol(ws))
         conn = Connection(ws, actor, runtime.limits)
+        runtime.heap.opened()
         log.info("websocket open", extra={"tenant_id": actor.tenant_id, "user_id": actor.user_id})
         await _serve(conn, runtime, expires)
     finally:
         runtime.registry.leave(actor)
+        runtime.heap.closed()
 
 
 async def _refuse(ws: WebSocket, exc: DomainError, runtime: WsRuntime) -> None:
