@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import resource
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +52,7 @@ def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> Non
 
     settings = _settings(env_file, server_host=host, server_port=port)
     logs.configure(settings.log_level, settings.log_format)
+    _raise_file_limit(settings.tenant_cache_size)
     try:
         app = create_app(settings)
     except (ValueError, OSError) as exc:
@@ -69,6 +72,28 @@ def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> Non
         timeout_keep_alive=settings.http_keep_alive_timeout,
         http=with_header_timeout(settings.http_header_timeout),
     )
+
+
+# Each open tenant holds two SQLite connections of three descriptors each (db, WAL, shm).
+FILES_PER_TENANT = 6
+
+
+def _raise_file_limit(tenant_cache_size: int) -> None:
+    """Lift the soft open-files limit to the hard one; warn if the tenant cache may not fit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = tenant_cache_size * FILES_PER_TENANT + 1024  # sockets and the rest
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        logging.getLogger("pm.server").warning(
+            "the open-files limit (%d) is below what TENANT_CACHE_SIZE=%d may need (%d); "
+            "lower TENANT_CACHE_SIZE or raise the limit",
+            soft,
+            tenant_cache_size,
+            wanted,
+        )
 
 
 @cli.command()
