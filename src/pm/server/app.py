@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -131,6 +131,21 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str) -> None:
         )
 
 
+ROUTERS = (  # matched in this order: the busiest (work items) first
+    work_items,
+    projects,
+    comments,
+    time_entries,
+    dependencies,
+    sprints,
+    swim_lanes,
+    activity,
+    llm_context,
+    events,
+    members,
+)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -155,18 +170,27 @@ def create_app(
             settings.rate_limit_tenant_burst,
         ),
     )
-    limits = ws_limits(settings)
-    ws_runtime = WsRuntime(
-        services=WsServices(tenancy, services.idempotency_ttl),
-        verifier=services.verifier,
-        hub=hub,
-        registry=ConnectionRegistry(limits),
-        limits=limits,
-        allowed_origins=frozenset(settings.cors_origins),
-        http_error=errors.domain_error_response,
+    app = FastAPI(
+        title="pm — agile project management backend",
+        version="0.1.0",
+        summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
+        "tracking, dependencies and an audit trail, per tenant.",
+        lifespan=_lifespan(manager, owns_manager=connection_manager is None),
     )
-    owns_manager = connection_manager is None
+    app.state.services = services
+    app.state.ws_runtime = _ws_runtime(settings, services, hub)
+    app.state.hub = hub
+    app.state.settings = settings
+    app.state.ready_tenant = READY_TENANT
+    errors.install(app)
+    _install_routes(app)
+    _install_middleware(app, settings)
+    return app
 
+
+def _lifespan(
+    manager: TenantConnectionManager, owns_manager: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         manager.start()
@@ -180,35 +204,32 @@ def create_app(
             if owns_manager:
                 await manager.close()
 
-    app = FastAPI(
-        title="pm — agile project management backend",
-        version="0.1.0",
-        summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
-        "tracking, dependencies and an audit trail, per tenant.",
-        lifespan=lifespan,
+    return lifespan
+
+
+def _ws_runtime(settings: Settings, services: Services, hub: Hub) -> WsRuntime:
+    limits = ws_limits(settings)
+    return WsRuntime(
+        services=WsServices(services.tenancy, services.idempotency_ttl),
+        verifier=services.verifier,
+        hub=hub,
+        registry=ConnectionRegistry(limits),
+        limits=limits,
+        allowed_origins=frozenset(settings.cors_origins),
+        http_error=errors.domain_error_response,
     )
-    app.state.services = services
-    app.state.ws_runtime = ws_runtime
-    app.state.hub = hub
-    app.state.settings = settings
-    app.state.ready_tenant = READY_TENANT
-    errors.install(app)
+
+
+def _install_routes(app: FastAPI) -> None:
     _mount(app, health.router, "")
-    # Routes are matched in order: the busiest (work items) first.
-    for module in (
-        work_items,
-        projects,
-        comments,
-        time_entries,
-        dependencies,
-        sprints,
-        swim_lanes,
-        activity,
-        llm_context,
-        events,
-        members,
-    ):
+    for module in ROUTERS:
         _mount(app, module.router, API_PREFIX)
+    public = [route.path for route in health.router.routes if isinstance(route, APIRoute)]
+    declare_bearer(app, public_paths=public)
+    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
     # Middleware added later wraps what came before: request id → CORS → auth → routes.
     app.add_middleware(AuthMiddleware, prefix=API_PREFIX)
     if settings.cors_origins:
@@ -219,10 +240,4 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    declare_bearer(
-        app,
-        public_paths=[route.path for route in health.router.routes if isinstance(route, APIRoute)],
-    )
-    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    return app

@@ -137,7 +137,8 @@ class UnitOfWork(Reader):
     ) -> None:
         """Record an action; with `changes`, one entry per changed field (old → new)."""
         user, now = self.actor.user_id, self.now
-        if not changes:
+        fields: Sequence[FieldChange | None] = changes or (None,)
+        for change in fields:
             self._activity.append(
                 ActivityEntry(
                     new_id(),
@@ -145,26 +146,9 @@ class UnitOfWork(Reader):
                     entity_id,
                     project_id,
                     action,
-                    None,
-                    None,
-                    None,
-                    user,
-                    now,
-                    comment,
-                )
-            )
-            return
-        for change in changes:
-            self._activity.append(
-                ActivityEntry(
-                    new_id(),
-                    entity_type,
-                    entity_id,
-                    project_id,
-                    action,
-                    change.field_name,
-                    change.old_value,
-                    change.new_value,
+                    change.field_name if change else None,
+                    change.old_value if change else None,
+                    change.new_value if change else None,
                     user,
                     now,
                     comment,
