@@ -253,6 +253,11 @@ class SqliteStore:
                 else loop.call_later(delay, self._commit_due)
             )
 
+    def flush(self) -> None:
+        """Commit a batch left open now (on shutdown, before the connection closes)."""
+        if self._batch and not self.write_lock.locked():
+            self._finish_batch()
+
     def _commit_due(self) -> None:
         self._commit_handle = None
         if not self._batch:

@@ -174,6 +174,7 @@ class TenantConnectionManager:
         self._stores.clear()
         self._closing.clear()
         for store in stores:
+            store.flush()  # commit what is batched, so every acknowledged unit is durable
             await asyncio.to_thread(store.close)
 
 
