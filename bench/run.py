@@ -25,10 +25,21 @@ from typing import Any
 import httpx
 
 from bench import report, rest, seed, tenants, wsfanout
-from bench.servers import ROOT, can_pin, start_baseline, start_pm, stop, token, use_revision
+from bench.servers import (
+    ROOT,
+    can_pin,
+    proc_status,
+    start_baseline,
+    start_pm,
+    stop,
+    token,
+    use_revision,
+)
 
 RESULTS = ROOT / "bench" / "results"
 SECTIONS = ("rest", "ws", "tenants")
+FLOODER = "flooder"  # the user of the flooding client, a viewer of the fan-out project
+FLOOD_SUBSCRIBERS = 100  # compared with the 100-subscriber latency of the same run
 
 
 def machine() -> dict[str, Any]:
@@ -83,7 +94,11 @@ class OtherLoad:
 
 
 def run_ws(work: Path, quick: bool) -> dict[str, Any]:
-    """Fan-out at 100 and 1,000 subscribers: the raw baseline, then ours, per count."""
+    """Fan-out at 100 and 1,000 subscribers: the raw baseline, then ours, per count.
+
+    Then ours at 100 subscribers again while one more client floods it (`flood`), compared
+    with the 100-subscriber latency above.
+    """
     pm = start_pm(work / "ws-data", work)
     raw = None
     out: dict[str, Any] = {"rate": 20.0, "runs": {}}
@@ -93,6 +108,7 @@ def run_ws(work: Path, quick: bool) -> dict[str, Any]:
             project = seed.create_project(c, "FAN", "Fan-out")["id"]
             # Subscribers are members who may view the project (where membership exists).
             out["members"] = seed.add_members(c, project, [f"u{i}" for i in range(1000)], "viewer")
+            seed.add_members(c, project, [FLOODER], "viewer")
             body = {"item_type": "story", "title": "fan-sizing"}
             size = len(c.post(f"/api/v1/projects/{project}/work-items", json=body).content)
         raw = start_baseline("ws", work, {"post": size})
@@ -115,6 +131,23 @@ def run_ws(work: Path, quick: bool) -> dict[str, Any]:
                 )
                 pair[name] = wsfanout.run_separately(spec, work / f"ws-{name}-{n}.json")
             out["runs"][str(n)] = pair
+        # Last, so that the flooder's thousands of short connections touch no other figure.
+        spec = wsfanout.Spec(
+            "127.0.0.1",
+            pm.port,
+            FLOOD_SUBSCRIBERS,
+            project,
+            driver,
+            [token("fan", f"u{i}") for i in range(FLOOD_SUBSCRIBERS)],
+            rate=out["rate"],
+            duration=2.0 if quick else 3.0,
+            runs=1 if quick else 3,
+            server_pid=pm.pid,
+            flood_token=token("fan", FLOODER),
+        )
+        before = proc_status(pm.pid)
+        out["flood"] = wsfanout.run_separately(spec, work / "ws-flood.json")
+        out["flood"]["server_before"], out["flood"]["server_after"] = before, proc_status(pm.pid)
     finally:
         stop(pm)
         if raw is not None:

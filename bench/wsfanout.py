@@ -9,6 +9,12 @@ checks that `seq` goes up by exactly one (nothing lost, nothing reordered). Two 
 - saturation: `burst` creations sent as fast as `concurrency` connections allow →
   deliveries/s from the first request to the last delivery.
 
+With `flood_token` set, the latency phases run with one more client (that token's user)
+flooding the server for the whole phase: pre-built Ping frames (one in `garbage_every`
+undecodable) written as fast as the server answers them (at most FLOOD_WINDOW unanswered),
+reconnecting at once whenever it is closed (4029 once it has been refused 50 times in a
+row); the saturation phases are skipped.
+
 `python -m bench.wsfanout SPEC.json [--cpu N]` prints the results as JSON. The clients are a
 minimal RFC 6455 implementation over asyncio (no compression), cheap enough that 1,000 of
 them in one process keep up with the server.
@@ -23,9 +29,10 @@ import math
 import os
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from bench.load import HttpConnection, connect, percentile, run_loop
 from pm.proto import messages_pb2 as pb
@@ -160,12 +167,13 @@ class Client(asyncio.Protocol):
         return await asyncio.wait_for(self.reply, 30)
 
 
-async def open_client(
-    host: str, port: int, token: str, tally_ref: list[Tally], project_id: str
-) -> Client:
-    """Connect, upgrade with a bearer token and subscribe to the project."""
+C = TypeVar("C", bound=Client)
+
+
+async def upgrade(host: str, port: int, token: str, factory: Callable[[], C]) -> C:
+    """Connect and upgrade to a WebSocket with a bearer token (the socket is closed on failure)."""
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: Client(tally_ref), host, port)
+    _, client = await loop.create_connection(factory, host, port)
     key = base64.b64encode(os.urandom(16)).decode()
     assert client.transport is not None
     client.transport.write(
@@ -175,7 +183,19 @@ async def open_client(
             f"Authorization: Bearer {token}\r\n\r\n"
         ).encode()
     )
-    await asyncio.wait_for(client.opened, 30)
+    try:
+        await asyncio.wait_for(client.opened, 30)
+    except BaseException:
+        client.transport.close()
+        raise
+    return client
+
+
+async def open_client(
+    host: str, port: int, token: str, tally_ref: list[Tally], project_id: str
+) -> Client:
+    """Connect, upgrade with a bearer token and subscribe to the project."""
+    client = await upgrade(host, port, token, lambda: Client(tally_ref))
     reply = await client.request(
         pb.WebSocketMessage(message_id="sub", subscribe=pb.Subscribe(project_ids=[project_id]))
     )
@@ -201,6 +221,8 @@ class Spec:
     concurrency: int = 8
     runs: int = 3
     server_pid: int = 0  # to tell how busy the server was (0: unknown)
+    flood_token: str = ""  # a client of this token floods during the latency phases
+    garbage_every: int = 8  # one flood frame in this many is not protobuf
 
 
 class Driver:
@@ -248,6 +270,138 @@ async def _settle(clients: list[Client], expected: int, limit: float) -> None:
         elif time.perf_counter() - still > 3:
             return
         await asyncio.sleep(0.01)
+
+
+# The flooder keeps at most this many frames unanswered: the server never runs out of
+# frames to read (its WebSocket reader holds 32 at a time), while what it never reads
+# because it closed the connection stays a few hundred frames, not whole socket buffers.
+FLOOD_WINDOW = 256
+FLOOD_CHUNK = 32  # frames per write
+# Field 1 with wire type 7 (which does not exist): never decodes as a protobuf message.
+GARBAGE = b"\x0f" + b"\xa5" * 23
+
+
+@dataclass
+class FloodStats:
+    """What the flooding client sent and was answered in one phase."""
+
+    seconds: float = 0.0
+    connections: int = 0  # WebSockets opened
+    handshakes_refused: int = 0  # upgrades answered with something else than 101
+    sent: int = 0  # frames written (Ping, and garbage)
+    garbage: int = 0  # of those, not protobuf
+    pongs: int = 0  # Pings answered (within the rate)
+    invalid: int = 0  # garbage answered VALIDATION_ERROR (within the rate)
+    refused: int = 0  # answered RATE_LIMIT_EXCEEDED
+    other_replies: int = 0  # anything else
+    closes: dict[str, int] = field(default_factory=dict)  # close code → times
+    dropped: int = 0  # connections that ended without a close frame
+
+    def summary(self) -> dict[str, Any]:
+        """The counts, plus rates and per-connection figures."""
+        seconds = max(1e-9, self.seconds)
+        accepted = self.pongs + self.invalid
+        conns = max(1, self.connections)
+        return {
+            **asdict(self),
+            "sent_per_s": self.sent / seconds,
+            "accepted_per_s": accepted / seconds,
+            "accepted_per_connection": accepted / conns,
+            "refused_per_connection": self.refused / conns,
+        }
+
+
+class Flooder(Client):
+    """A client that reads and counts its replies (no events) and knows when it was closed."""
+
+    def __init__(self, stats: FloodStats) -> None:
+        super().__init__([Tally()])
+        self.stats = stats
+        self.replies = 0
+        self.progress = asyncio.Event()  # a reply came, or the connection ended
+        self.ended = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.ended = True
+        self.progress.set()
+
+    def _frame(self, b0: int, payload: bytes, arrival: float) -> None:
+        super()._frame(b0, payload, arrival)
+        if b0 & 0x0F == OP_CLOSE:
+            self.ended = True
+            self.progress.set()
+
+    def _message(self, data: bytes, arrival: float) -> None:
+        self.replies += 1
+        self.progress.set()
+        stats = self.stats
+        try:
+            message = pb.WebSocketMessage.FromString(data)
+        except Exception:
+            stats.other_replies += 1
+            return
+        case = message.WhichOneof("payload")
+        if case == "pong":
+            stats.pongs += 1
+        elif case == "error" and message.error.code == "RATE_LIMIT_EXCEEDED":
+            stats.refused += 1
+        elif case == "error" and message.error.code == "VALIDATION_ERROR":
+            stats.invalid += 1
+        else:
+            stats.other_replies += 1
+
+
+def flood_chunk(garbage_every: int) -> tuple[bytes, int]:
+    """FLOOD_CHUNK masked frames, built once: Pings, one in `garbage_every` garbage."""
+    frames, garbage = [], 0
+    for i in range(FLOOD_CHUNK):
+        if garbage_every and i % garbage_every == garbage_every - 1:
+            frames.append(client_frame(OP_BINARY, GARBAGE))
+            garbage += 1
+        else:
+            ping = pb.WebSocketMessage(message_id=f"f{i}", ping=pb.Ping(timestamp=i))
+            frames.append(client_frame(OP_BINARY, ping.SerializeToString()))
+    return b"".join(frames), garbage
+
+
+async def flood(spec: Spec, stats: FloodStats) -> None:
+    """Flood until cancelled: write frames as fast as the server answers, reconnect at once."""
+    chunk, garbage = flood_chunk(spec.garbage_every)
+    started = time.perf_counter()
+    try:
+        while True:
+            try:
+                client = await upgrade(
+                    spec.host, spec.port, spec.flood_token, lambda: Flooder(stats)
+                )
+            except (ConnectionError, OSError, TimeoutError):
+                stats.handshakes_refused += 1
+                await asyncio.sleep(0.005)
+                continue
+            stats.connections += 1
+            assert client.transport is not None
+            sent = 0
+            try:
+                while not client.ended:
+                    if sent - client.replies > FLOOD_WINDOW - FLOOD_CHUNK:
+                        client.progress.clear()
+                        await client.progress.wait()
+                        continue
+                    client.transport.write(chunk)
+                    sent += FLOOD_CHUNK
+                    stats.sent += FLOOD_CHUNK
+                    stats.garbage += garbage
+                    await asyncio.sleep(0)
+            finally:
+                client.transport.close()
+            if client.close_code is not None:
+                code = str(client.close_code)
+                stats.closes[code] = stats.closes.get(code, 0) + 1
+            else:
+                stats.dropped += 1
+    finally:
+        stats.seconds = time.perf_counter() - started
 
 
 def _process_cpu(pid: int) -> float:
@@ -365,8 +519,18 @@ async def run(spec: Spec) -> dict[str, Any]:
     latency, saturation = [], []
     try:
         for r in range(spec.runs):
-            latency.append(await latency_phase(spec, driver, clients, tally_ref, r))
-        for r in range(spec.runs):
+            if not spec.flood_token:
+                latency.append(await latency_phase(spec, driver, clients, tally_ref, r))
+                continue
+            stats = FloodStats()
+            flooding = asyncio.create_task(flood(spec, stats))
+            try:
+                result = await latency_phase(spec, driver, clients, tally_ref, r)
+            finally:
+                flooding.cancel()
+                await asyncio.gather(flooding, return_exceptions=True)
+            latency.append({**result, "flood": stats.summary()})
+        for r in range(0 if spec.flood_token else spec.runs):
             saturation.append(await saturation_phase(spec, driver, clients, tally_ref, r))
     finally:
         for transport in [c.transport for c in clients] + [c.transport for c in conns]:
