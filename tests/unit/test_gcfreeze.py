@@ -21,7 +21,7 @@ def _cycle() -> weakref.ref[Node]:
 
 
 def test_opening_freezes_and_a_due_reclaim_frees_frozen_cycles() -> None:
-    policy = FreezePolicy(reclaim_every=0.0)
+    policy = FreezePolicy(min_interval=0.0, reclaim_every=0.0)
     try:
         alive = _cycle()
         policy.opened()
@@ -36,7 +36,7 @@ def test_opening_freezes_and_a_due_reclaim_frees_frozen_cycles() -> None:
 
 
 def test_reclaims_are_rate_limited() -> None:
-    policy = FreezePolicy(reclaim_every=3600.0)
+    policy = FreezePolicy(min_interval=3600.0, reclaim_every=3600.0)
     try:
         alive = _cycle()
         policy.opened()
@@ -44,6 +44,21 @@ def test_reclaims_are_rate_limited() -> None:
         gc.collect()
         assert alive() is not None
         assert policy.closed_since_reclaim == 1
+    finally:
+        gc.unfreeze()
+        gc.collect()
+
+
+def test_churn_reclaims_once_as_many_closed_as_are_open() -> None:
+    policy = FreezePolicy(min_interval=0.0, reclaim_every=3600.0)
+    try:
+        for _ in range(100):
+            policy.opened()
+        for _ in range(63):
+            policy.closed()
+        assert policy.closed_since_reclaim == 63  # 63 closed, 37 open: not yet
+        policy.closed()
+        assert policy.closed_since_reclaim == 0  # 64 closed (the floor): reclaimed
     finally:
         gc.unfreeze()
         gc.collect()

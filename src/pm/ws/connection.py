@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 
 from starlette.websockets import WebSocket
@@ -24,12 +23,12 @@ class Connection:
     "slow consumer" close code, so it can never delay anyone else.
     """
 
-    def __init__(self, ws: WebSocket, actor: Actor, limits: WsLimits) -> None:
+    def __init__(self, ws: WebSocket, actor: Actor, limits: WsLimits, bucket: TokenBucket) -> None:
         self.ws = ws
         self.actor = actor
         self.limits = limits
         self.topics = Topics()
-        self.bucket = TokenBucket(limits.rate_per_second, limits.rate_burst, time.monotonic())
+        self.bucket = bucket  # the user's, shared by their connections
         self.rate_violations = 0
         self.high_water = 0  # highest event seq queued
         self.close_code: tuple[int, str] | None = None

@@ -61,7 +61,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         return
     try:
         await ws.accept(subprotocol=chosen_subprotocol(ws))
-        conn = Connection(ws, actor, runtime.limits)
+        conn = Connection(ws, actor, runtime.limits, runtime.registry.bucket(actor))
         runtime.heap.opened()
         log.info("websocket open", extra={"tenant_id": actor.tenant_id, "user_id": actor.user_id})
         await _serve(conn, runtime, expires)

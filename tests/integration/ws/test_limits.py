@@ -160,3 +160,26 @@ async def test_token_expiring_while_connected_closes_4001(url: str) -> None:
     claims = {"sub": "u", "tenant_id": "limits", "exp": int(time.time()) - 27}
     client = await WsClient.open(url, jwt.encode(claims, SECRET, algorithm="HS256"))
     assert await _closed_with(client) == 4001
+
+
+async def test_reconnecting_buys_no_fresh_burst(url: str) -> None:
+    first = await WsClient.open(url, token("limits", "reconnector"))
+    try:
+        for n in range(20):  # spend the user's whole burst (and wait until it is spent)
+            await first.request("ping", pb.Ping(), message_id=f"a{n}")
+        # The budget is the user's, not the socket's: new handshakes spend from it too.
+        statuses = []
+        for _ in range(5):
+            try:
+                extra = await WsClient.open(url, token("limits", "reconnector"))
+            except InvalidStatus as refused:
+                statuses.append(refused.response.status_code)
+            else:
+                statuses.append(101)
+                await extra.close()
+        assert 429 in statuses
+    finally:
+        await first.close()
+    await asyncio.sleep(1.5)  # the budget refills at 20 per second
+    again = await WsClient.open(url, token("limits", "reconnector"))
+    await again.close()
