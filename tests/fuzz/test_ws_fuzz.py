@@ -77,7 +77,8 @@ async def ws(app: FastAPI) -> AsyncIterator[FrameClient]:
     """A connection as alice, with a project, items, a sprint, a comment, a timer and a link."""
     runtime = app.state.ws_runtime
     socket = RecordingSocket()
-    conn = Connection(socket, Actor(TENANT, "alice"), runtime.limits)  # type: ignore[arg-type]
+    actor = Actor(TENANT, "alice")
+    conn = Connection(socket, actor, runtime.limits, runtime.registry.bucket(actor))  # type: ignore[arg-type]
     sender = asyncio.create_task(conn.send_loop())
     c = FrameClient(app, conn, socket)
     ids = c.ids
