@@ -149,7 +149,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
-    _document(app)
 
 
 class FieldProblem(BaseModel):
@@ -192,19 +191,3 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     429: problem_doc("RATE_LIMIT_EXCEEDED: too many requests (see Retry-After)"),
     503: problem_doc("SERVICE_UNAVAILABLE: the tenant database is busy (see Retry-After)"),
 }
-
-
-def _document(app: FastAPI) -> None:
-    """Add the Problem schema, which the routes' error responses refer to, to the OpenAPI."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        schema = build()  # built once, then cached by FastAPI; the additions are idempotent
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        if "Problem" not in schemas:
-            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(problem_schema.pop("$defs", {}))
-            schemas["Problem"] = problem_schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

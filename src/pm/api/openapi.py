@@ -1,4 +1,4 @@
-"""The OpenAPI document's security declaration: a bearer JWT on every route but the public ones."""
+"""Additions to the OpenAPI document FastAPI cannot infer: the bearer scheme, the Problem schema."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import FastAPI
+
+from pm.api.errors import Problem
 
 SCHEME = {
     "type": "http",
@@ -34,6 +36,22 @@ def declare_bearer(app: FastAPI, public_paths: Iterable[str]) -> None:
                     continue
                 for operation in operations.values():
                     operation["security"] = [{"bearer": []}]
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def document_problems(app: FastAPI) -> None:
+    """Add the Problem schema, which the routes' error responses refer to, to the OpenAPI."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # built once, then cached by FastAPI; the additions are idempotent
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" not in schemas:
+            problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem_schema.pop("$defs", {}))
+            schemas["Problem"] = problem_schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from starlette.routing import WebSocketRoute
 from pm.api import errors
 from pm.api.deps import Services
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
-from pm.api.openapi import declare_bearer
+from pm.api.openapi import declare_bearer, document_problems
 from pm.api.ratelimit import RateLimiter
 from pm.api.routes import (
     activity,
@@ -226,6 +226,7 @@ def _install_routes(app: FastAPI) -> None:
         _mount(app, module.router, API_PREFIX)
     public = [route.path for route in health.router.routes if isinstance(route, APIRoute)]
     declare_bearer(app, public_paths=public)
+    document_problems(app)
     app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
 
 
