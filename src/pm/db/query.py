@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -51,11 +51,6 @@ class Query:
 def sql(statement: str, name: str = "") -> Query:
     """Shorthand for a text query with :named parameters."""
     return Query(statement, name)
-
-
-def is_text(statement: ClauseElement) -> bool:
-    """True for text() statements (SQLite runs their :named text unchanged)."""
-    return isinstance(statement, TextClause)
 
 
 Row = tuple[Any, ...]

@@ -34,7 +34,6 @@ _FOR_PROJECT = sql(
 _RECENT = sql(
     f"SELECT {COLS} FROM pm_activity_log WHERE id < :before ORDER BY id DESC LIMIT :limit"
 )
-_COUNT_CHANGES = sql("SELECT COUNT(*) FROM pm_activity_log WHERE entity_id = :entity_id")
 
 _PROJECT_OF = sql(
     "SELECT project_id FROM pm_activity_log WHERE entity_type = :entity_type "
@@ -84,12 +83,6 @@ async def for_project(
 async def recent(ex: Executor, before: str, limit: int) -> list[ActivityEntry]:
     """The tenant's entries (every entity), newest first, older than the cursor id."""
     return [_row(r) for r in await ex.all(_RECENT, {"before": before, "limit": limit})]
-
-
-async def count_for_entity_id(ex: Executor, entity_id: str) -> int:
-    """How many entries an entity has (any type)."""
-    row = await ex.one(_COUNT_CHANGES, {"entity_id": entity_id})
-    return int(row[0]) if row else 0
 
 
 async def project_of(

@@ -17,13 +17,11 @@ _BETWEEN = sql(
     "((blocking_item_id = :a AND blocked_item_id = :b) OR "
     "(blocking_item_id = :b AND blocked_item_id = :a))"
 )
-_BLOCKING = sql(
-    f"SELECT {COLS} FROM pm_dependencies WHERE blocked_item_id = :id "
-    "AND deleted_at IS NULL ORDER BY id"
-)
-_BLOCKED = sql(
-    f"SELECT {COLS} FROM pm_dependencies WHERE blocking_item_id = :id "
-    "AND deleted_at IS NULL ORDER BY id"
+_TOUCHING_PROJECT = sql(
+    f"SELECT {COLS} FROM pm_dependencies WHERE deleted_at IS NULL AND ("
+    "blocking_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id) OR "
+    "blocked_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id)) "
+    "ORDER BY id"
 )
 # Does `start` (transitively) block `target`? UNION (not ALL) stops at already-seen items.
 _REACHES = sql(
@@ -58,21 +56,6 @@ async def between(ex: Executor, a: str, b: str) -> Dependency | None:
 async def blocks_transitively(ex: Executor, start: str, target: str) -> bool:
     """True when `start` blocks `target` directly or through other items."""
     return await ex.one(_REACHES, {"start": start, "target": target}) is not None
-
-
-async def for_item(ex: Executor, item_id: str) -> tuple[list[Dependency], list[Dependency]]:
-    """(dependencies whose blocked side is the item, those whose blocking side is the item)."""
-    blocking = [_row(r) for r in await ex.all(_BLOCKING, {"id": item_id})]
-    blocked = [_row(r) for r in await ex.all(_BLOCKED, {"id": item_id})]
-    return blocking, blocked
-
-
-_TOUCHING_PROJECT = sql(
-    f"SELECT {COLS} FROM pm_dependencies WHERE deleted_at IS NULL AND ("
-    "blocking_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id) OR "
-    "blocked_item_id IN (SELECT id FROM pm_work_items WHERE project_id = :project_id)) "
-    "ORDER BY id"
-)
 
 
 async def touching_project(ex: Executor, project_id: str) -> list[Dependency]:

@@ -13,7 +13,6 @@ COLS = columns(Project)
 _row = mapper(Project, status=ProjectStatus)
 
 _GET = sql(f"SELECT {COLS} FROM pm_projects WHERE id = :id AND deleted_at IS NULL")
-_BY_KEY = sql(f"SELECT {COLS} FROM pm_projects WHERE key = :key AND deleted_at IS NULL")
 _KEY_TAKEN = sql("SELECT 1 FROM pm_projects WHERE key = :key")
 _LIST = sql(
     f"SELECT {COLS} FROM pm_projects WHERE deleted_at IS NULL AND key > :after "
@@ -50,12 +49,6 @@ async def get_with_role(
     """A live project with `user_id`'s role in it (one statement)."""
     row = await ex.one(_GET_WITH_ROLE, {"id": project_id, "user_id": user_id})
     return None if row is None else (_row(row[:-1]), None if row[-1] is None else Role(row[-1]))
-
-
-async def get_by_key(ex: Executor, key: str) -> Project | None:
-    """A live project by key."""
-    row = await ex.one(_BY_KEY, {"key": key})
-    return None if row is None else _row(row)
 
 
 async def key_taken(ex: Executor, key: str) -> bool:

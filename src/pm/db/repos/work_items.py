@@ -16,11 +16,6 @@ _row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
 _WRITE_FIELDS = (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 
 _GET = sql(f"SELECT {COLS} FROM pm_work_items WHERE id = :id AND deleted_at IS NULL")
-_BY_KEY = sql(
-    f"SELECT {columns(WorkItem, 'w')} FROM pm_work_items w JOIN pm_projects p "
-    "ON p.id = w.project_id WHERE p.key = :project_key AND w.item_number = :number "
-    "AND w.deleted_at IS NULL"
-)
 _ROLE_JOIN = (
     "LEFT JOIN pm_project_members m ON m.project_id = w.project_id AND m.user_id = :user_id"
 )
@@ -121,12 +116,6 @@ def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
 async def get(ex: Executor, item_id: str) -> WorkItem | None:
     """A live work item by id."""
     row = await ex.one(_GET, {"id": item_id})
-    return None if row is None else _row(row)
-
-
-async def get_by_key(ex: Executor, project_key: str, number: int) -> WorkItem | None:
-    """A live work item by its key (PONE-42 = project key PONE, number 42)."""
-    row = await ex.one(_BY_KEY, {"project_key": project_key, "number": number})
     return None if row is None else _row(row)
 
 
