@@ -265,12 +265,21 @@ BUILDERS: dict[str, Builder] = {
 """Event kind → builder of its payload-only WebSocketMessage (the case is named like the kind)."""
 
 
-def event_body(event: Event) -> bytes:
-    """The serialised payload-only WebSocketMessage of `event`; ValueError for unknown kinds."""
+def _built(event: Event) -> pb.WebSocketMessage:
     builder = BUILDERS.get(event.kind)
     if builder is None:
         raise ValueError(f"unknown event kind {event.kind!r}")
-    return builder(event).SerializeToString()
+    return builder(event)
+
+
+def event_body(event: Event) -> bytes:
+    """The serialised payload-only WebSocketMessage of `event`; ValueError for unknown kinds."""
+    return _built(event).SerializeToString()
+
+
+def event_payload(event: Event) -> tuple[str, Message]:
+    """The payload case and message of `event` (e.g. to answer the request that caused it)."""
+    return event.kind, getattr(_built(event), event.kind)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pm.core.actor import Actor
-from pm.events.entities_pb import field_change_pb
+from pm.events.codec import event_payload
+from pm.events.types import Event
 from pm.proto import messages_pb2 as pb
 from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
@@ -80,10 +81,31 @@ class CommandContext:
             await idempotency.remember(uow, key, digest, 200, frame, ttl)
         return frame
 
+    async def announce(self, run: Callable[[UnitOfWork], Awaitable[Any]], *kinds: str) -> bytes:
+        """Run a use case whose reply is the event it emits, of one of `kinds`.
 
-def field_changes(uow: UnitOfWork, kind: str, entity_id: str) -> list[pb.FieldChange]:
-    """The FieldChange list of the `kind` event the use case emitted for `entity_id`."""
-    for event in reversed(uow.events):
-        if event.kind == kind and event.entity_id == entity_id:
-            return [field_change_pb(c) for c in event.changes]
-    return []
+        The caller gets the very payload its subscribers get. An update that changes nothing
+        emits no event and is answered with the last of `kinds`, built from the result.
+        """
+        emitted: list[Event] = []
+
+        async def run_and_keep(uow: UnitOfWork) -> Any:
+            result = await run(uow)
+            emitted.extend(e for e in uow.events if e.kind in kinds)
+            return result
+
+        def reply(result: Any) -> Reply:
+            event = (
+                emitted[-1]
+                if emitted
+                else Event(
+                    kinds[-1],
+                    self.actor.user_id,
+                    str(getattr(result, "id", "")),
+                    getattr(result, "project_id", None),
+                    result,
+                )
+            )
+            return event_payload(event)
+
+        return await self.write(run_and_keep, reply)

@@ -17,13 +17,8 @@ _PAGE = 1000
 async def create_comment(ctx: CommandContext) -> bytes:
     """Comment on a work item as the caller."""
     req = ctx.message.create_comment_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.create_comment(uow, req.work_item_id, req.content),
-        lambda comment: (
-            "comment_created",
-            pb.CommentCreated(comment=comment_pb(comment), user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.create_comment(uow, req.work_item_id, req.content), "comment_created"
     )
 
 
@@ -31,13 +26,8 @@ async def create_comment(ctx: CommandContext) -> bytes:
 async def update_comment(ctx: CommandContext) -> bytes:
     """Replace the content of one of the caller's comments."""
     req = ctx.message.update_comment_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.update_comment(uow, req.comment_id, req.content),
-        lambda comment: (
-            "comment_updated",
-            pb.CommentUpdated(comment=comment_pb(comment), user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.update_comment(uow, req.comment_id, req.content), "comment_updated"
     )
 
 
@@ -45,10 +35,8 @@ async def update_comment(ctx: CommandContext) -> bytes:
 async def delete_comment(ctx: CommandContext) -> bytes:
     """Soft-delete one of the caller's comments."""
     req = ctx.message.delete_comment_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_comment(uow, req.comment_id),
-        lambda _: ("comment_deleted", pb.CommentDeleted(comment_id=req.comment_id, user_id=user)),
+    return await ctx.announce(
+        lambda uow: svc.delete_comment(uow, req.comment_id), "comment_deleted"
     )
 
 

@@ -14,13 +14,9 @@ async def create_dependency(ctx: CommandContext) -> bytes:
     """Link two work items: `blocks` (never a cycle) or `relates_to`."""
     req = ctx.message.create_dependency_request
     kind = dependency_type_from_pb(req.dependency_type)
-    user = ctx.actor.user_id
-    return await ctx.write(
+    return await ctx.announce(
         lambda uow: svc.create_dependency(uow, req.blocking_item_id, req.blocked_item_id, kind),
-        lambda dep: (
-            "dependency_created",
-            pb.DependencyCreated(dependency=dependency_pb(dep), user_id=user),
-        ),
+        "dependency_created",
     )
 
 
@@ -28,18 +24,8 @@ async def create_dependency(ctx: CommandContext) -> bytes:
 async def delete_dependency(ctx: CommandContext) -> bytes:
     """Remove a link between two work items."""
     req = ctx.message.delete_dependency_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_dependency(uow, req.dependency_id),
-        lambda dep: (
-            "dependency_deleted",
-            pb.DependencyDeleted(
-                dependency_id=dep.id,
-                blocking_item_id=dep.blocking_item_id,
-                blocked_item_id=dep.blocked_item_id,
-                user_id=user,
-            ),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.delete_dependency(uow, req.dependency_id), "dependency_deleted"
     )
 
 

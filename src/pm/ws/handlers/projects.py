@@ -8,9 +8,9 @@ from pm.core.projects import Project
 from pm.events.entities_pb import project_pb, project_status_from_pb
 from pm.proto import messages_pb2 as pb
 from pm.service import projects as svc
-from pm.service.uow import Reader, UnitOfWork
+from pm.service.uow import Reader
 from pm.ws.commands import command
-from pm.ws.context import CommandContext, envelope, field_changes
+from pm.ws.context import CommandContext, envelope
 from pm.ws.handlers.decoding import expected_version, present
 
 _PAGE = 1000
@@ -21,13 +21,8 @@ async def create_project(ctx: CommandContext) -> bytes:
     """Create a project with its default swim lanes."""
     req = ctx.message.create_project_request
     description = req.description if req.HasField("description") else None
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.create_project(uow, req.key, req.title, description),
-        lambda project: (
-            "project_created",
-            pb.ProjectCreated(project=project_pb(project), user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.create_project(uow, req.key, req.title, description), "project_created"
     )
 
 
@@ -38,25 +33,10 @@ async def update_project(ctx: CommandContext) -> bytes:
     patch = present(req, ("title", "description"))
     if req.HasField("status"):
         patch["status"] = project_status_from_pb(req.status)
-    user = ctx.actor.user_id
-    changes: list[pb.FieldChange] = []
-
-    async def run(uow: UnitOfWork) -> Project:
-        project = await svc.update_project(
-            uow,
-            req.project_id,
-            cast(svc.ProjectPatch, patch),
-            expected_version(req.expected_version),
-        )
-        changes.extend(field_changes(uow, "project_updated", project.id))
-        return project
-
-    return await ctx.write(
-        run,
-        lambda project: (
-            "project_updated",
-            pb.ProjectUpdated(project=project_pb(project), changes=changes, user_id=user),
-        ),
+    version = expected_version(req.expected_version)
+    return await ctx.announce(
+        lambda uow: svc.update_project(uow, req.project_id, cast(svc.ProjectPatch, patch), version),
+        "project_updated",
     )
 
 
@@ -64,13 +44,9 @@ async def update_project(ctx: CommandContext) -> bytes:
 async def delete_project(ctx: CommandContext) -> bytes:
     """Soft-delete a project with its work items and sprints."""
     req = ctx.message.delete_project_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_project(uow, req.project_id, expected_version(req.expected_version)),
-        lambda _: (
-            "project_deleted",
-            pb.ProjectDeleted(project_id=req.project_id, user_id=user),
-        ),
+    version = expected_version(req.expected_version)
+    return await ctx.announce(
+        lambda uow: svc.delete_project(uow, req.project_id, version), "project_deleted"
     )
 
 

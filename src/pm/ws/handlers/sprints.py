@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from pm.core.sprints import Sprint
 from pm.events.entities_pb import sprint_pb, sprint_status_from_pb
 from pm.proto import messages_pb2 as pb
 from pm.service import sprints as svc
-from pm.service.uow import UnitOfWork
 from pm.ws.commands import command
-from pm.ws.context import CommandContext, envelope, field_changes
+from pm.ws.context import CommandContext, envelope
 from pm.ws.handlers.decoding import expected_version, present
 
 
@@ -24,10 +22,8 @@ async def create_sprint(ctx: CommandContext) -> bytes:
         end_date=req.end_date,
         goal=req.goal if req.HasField("goal") else None,
     )
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.create_sprint(uow, req.project_id, new),
-        lambda sprint: ("sprint_created", pb.SprintCreated(sprint=sprint_pb(sprint), user_id=user)),
+    return await ctx.announce(
+        lambda uow: svc.create_sprint(uow, req.project_id, new), "sprint_created"
     )
 
 
@@ -38,22 +34,10 @@ async def update_sprint(ctx: CommandContext) -> bytes:
     patch = present(req, ("name", "goal", "start_date", "end_date"))
     if req.HasField("status"):
         patch["status"] = sprint_status_from_pb(req.status)
-    user = ctx.actor.user_id
-    changes: list[pb.FieldChange] = []
-
-    async def run(uow: UnitOfWork) -> Sprint:
-        sprint = await svc.update_sprint(
-            uow, req.sprint_id, cast(svc.SprintPatch, patch), expected_version(req.expected_version)
-        )
-        changes.extend(field_changes(uow, "sprint_updated", sprint.id))
-        return sprint
-
-    return await ctx.write(
-        run,
-        lambda sprint: (
-            "sprint_updated",
-            pb.SprintUpdated(sprint=sprint_pb(sprint), changes=changes, user_id=user),
-        ),
+    version = expected_version(req.expected_version)
+    return await ctx.announce(
+        lambda uow: svc.update_sprint(uow, req.sprint_id, cast(svc.SprintPatch, patch), version),
+        "sprint_updated",
     )
 
 
@@ -61,11 +45,7 @@ async def update_sprint(ctx: CommandContext) -> bytes:
 async def delete_sprint(ctx: CommandContext) -> bytes:
     """Soft-delete a sprint; its items go back to the backlog."""
     req = ctx.message.delete_sprint_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_sprint(uow, req.sprint_id),
-        lambda _: ("sprint_deleted", pb.SprintDeleted(sprint_id=req.sprint_id, user_id=user)),
-    )
+    return await ctx.announce(lambda uow: svc.delete_sprint(uow, req.sprint_id), "sprint_deleted")
 
 
 @command("get_sprints_request")

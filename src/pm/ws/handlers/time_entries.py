@@ -20,31 +20,16 @@ async def start_timer(ctx: CommandContext) -> bytes:
     """Start the caller's timer on a work item, stopping their running one."""
     req = ctx.message.start_timer_request
     description = req.description if req.HasField("description") else None
-    user = ctx.actor.user_id
-
-    def reply(started: svc.TimerStart) -> tuple[str, pb.TimerStarted]:
-        stopped = started.stopped_entry
-        return "timer_started", pb.TimerStarted(
-            time_entry=time_entry_pb(started.time_entry),
-            user_id=user,
-            stopped_entry=None if stopped is None else time_entry_pb(stopped),
-        )
-
-    return await ctx.write(lambda uow: svc.start_timer(uow, req.work_item_id, description), reply)
+    return await ctx.announce(
+        lambda uow: svc.start_timer(uow, req.work_item_id, description), "timer_started"
+    )
 
 
 @command("stop_timer_request")
 async def stop_timer(ctx: CommandContext) -> bytes:
     """Stop one of the caller's running timers now."""
     req = ctx.message.stop_timer_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.stop_timer(uow, req.time_entry_id),
-        lambda entry: (
-            "timer_stopped",
-            pb.TimerStopped(time_entry=time_entry_pb(entry), user_id=user),
-        ),
-    )
+    return await ctx.announce(lambda uow: svc.stop_timer(uow, req.time_entry_id), "timer_stopped")
 
 
 @command("create_time_entry_request")
@@ -52,15 +37,11 @@ async def create_time_entry(ctx: CommandContext) -> bytes:
     """Record time the caller already spent on a work item."""
     req = ctx.message.create_time_entry_request
     description = req.description if req.HasField("description") else None
-    user = ctx.actor.user_id
-    return await ctx.write(
+    return await ctx.announce(
         lambda uow: svc.create_time_entry(
             uow, req.work_item_id, req.started_at, req.ended_at, description
         ),
-        lambda entry: (
-            "time_entry_created",
-            pb.TimeEntryCreated(time_entry=time_entry_pb(entry), user_id=user),
-        ),
+        "time_entry_created",
     )
 
 
@@ -69,13 +50,8 @@ async def update_time_entry(ctx: CommandContext) -> bytes:
     """Change the start, end or description of one of the caller's entries."""
     req = ctx.message.update_time_entry_request
     patch = cast(svc.TimeEntryPatch, present(req, ("started_at", "ended_at", "description")))
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.update_time_entry(uow, req.time_entry_id, patch),
-        lambda entry: (
-            "time_entry_updated",
-            pb.TimeEntryUpdated(time_entry=time_entry_pb(entry), user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.update_time_entry(uow, req.time_entry_id, patch), "time_entry_updated"
     )
 
 
@@ -83,15 +59,8 @@ async def update_time_entry(ctx: CommandContext) -> bytes:
 async def delete_time_entry(ctx: CommandContext) -> bytes:
     """Soft-delete one of the caller's entries (a running timer is discarded)."""
     req = ctx.message.delete_time_entry_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_time_entry(uow, req.time_entry_id),
-        lambda entry: (
-            "time_entry_deleted",
-            pb.TimeEntryDeleted(
-                time_entry_id=entry.id, work_item_id=entry.work_item_id, user_id=user
-            ),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.delete_time_entry(uow, req.time_entry_id), "time_entry_deleted"
     )
 
 

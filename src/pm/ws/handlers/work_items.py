@@ -11,9 +11,9 @@ from pm.db.repos.work_items import ItemFilter
 from pm.events.entities_pb import work_item_pb, work_item_type_from_pb
 from pm.proto import messages_pb2 as pb
 from pm.service import work_items as svc
-from pm.service.uow import Reader, UnitOfWork
+from pm.service.uow import Reader
 from pm.ws.commands import command
-from pm.ws.context import CommandContext, envelope, field_changes
+from pm.ws.context import CommandContext, envelope
 from pm.ws.handlers.decoding import expected_version, present
 
 
@@ -38,13 +38,8 @@ async def create_work_item(ctx: CommandContext) -> bytes:
         status=req.status if req.HasField("status") else None,
         priority=_priority(req.priority) if req.HasField("priority") else Priority.MEDIUM,
     )
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.create_work_item(uow, req.project_id, new),
-        lambda item: (
-            "work_item_created",
-            pb.WorkItemCreated(work_item=work_item_pb(item), user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.create_work_item(uow, req.project_id, new), "work_item_created"
     )
 
 
@@ -60,39 +55,21 @@ async def update_work_item(ctx: CommandContext) -> bytes:
         patch["priority"] = _priority(req.priority)
     if req.update_parent or req.HasField("parent_id"):
         patch["parent_id"] = req.parent_id if req.HasField("parent_id") else None
-    user = ctx.actor.user_id
-    changes: list[pb.FieldChange] = []
-
-    async def run(uow: UnitOfWork) -> WorkItem:
-        item = await svc.update_work_item(
-            uow,
-            req.work_item_id,
-            cast(svc.WorkItemPatch, patch),
-            expected_version(req.expected_version),
-        )
-        changes.extend(field_changes(uow, "work_item_updated", item.id))
-        return item
-
-    return await ctx.write(
-        run,
-        lambda item: (
-            "work_item_updated",
-            pb.WorkItemUpdated(work_item=work_item_pb(item), changes=changes, user_id=user),
+    version = expected_version(req.expected_version)
+    return await ctx.announce(
+        lambda uow: svc.update_work_item(
+            uow, req.work_item_id, cast(svc.WorkItemPatch, patch), version
         ),
+        "work_item_updated",
     )
 
 
 @command("delete_work_item_request")
 async def delete_work_item(ctx: CommandContext) -> bytes:
-    """Soft-delete a work item and everything below it."""
+    """Soft-delete a work item and everything below it (the reply names the item itself)."""
     req = ctx.message.delete_work_item_request
-    user = ctx.actor.user_id
-    return await ctx.write(
-        lambda uow: svc.delete_work_item(uow, req.work_item_id),
-        lambda _: (
-            "work_item_deleted",
-            pb.WorkItemDeleted(work_item_id=req.work_item_id, user_id=user),
-        ),
+    return await ctx.announce(
+        lambda uow: svc.delete_work_item(uow, req.work_item_id), "work_item_deleted"
     )
 
 
