@@ -30,7 +30,6 @@ class Services:
 
     tenancy: Tenancy
     verifier: TokenVerifier
-    idempotency_ttl: int
     limiter: RateLimiter | None = None
 
 
@@ -83,14 +82,13 @@ class Context:
             request.url.query.encode(),
             await request.body(),
         )
-        ttl = self.services.idempotency_ttl
         async with tenancy.unit_of_work(self.actor) as uow:
-            stored = await idempotency.replay(uow, key, digest, ttl)
+            stored = await idempotency.replay(uow, key, digest)
             if stored is not None:
                 return _stored(stored.status_code, stored.body)
             result = await run(uow)
             body = b"" if status == 204 else render(result)
-            await idempotency.remember(uow, key, digest, status, body, ttl)
+            await idempotency.remember(uow, key, digest, status, body)
         return _stored(status, body, replayed=False)
 
 

@@ -157,12 +157,14 @@ def create_app(
     manager = connection_manager or TenantConnectionManager(storage_config(settings))
     hub = Hub()
     tenancy = Tenancy(
-        manager, publish or hub.publish, event_retention=settings.event_retention_hours * 3600
+        manager,
+        publish or hub.publish,
+        event_retention=settings.event_retention_hours * 3600,
+        idempotency_ttl=settings.idempotency_ttl_hours * 3600,
     )
     services = Services(
         tenancy=tenancy,
         verifier=verifier or TokenVerifier(jwt_config(settings)),
-        idempotency_ttl=settings.idempotency_ttl_hours * 3600,
         limiter=RateLimiter(
             settings.rate_limit_user_per_second,
             settings.rate_limit_user_burst,
@@ -210,7 +212,7 @@ def _lifespan(
 def _ws_runtime(settings: Settings, services: Services, hub: Hub) -> WsRuntime:
     limits = ws_limits(settings)
     return WsRuntime(
-        services=WsServices(services.tenancy, services.idempotency_ttl),
+        services=WsServices(services.tenancy),
         verifier=services.verifier,
         hub=hub,
         registry=ConnectionRegistry(limits),

@@ -9,10 +9,6 @@ from pm.db.repos import idempotency as repo
 from pm.db.repos.idempotency import StoredResponse
 from pm.service.uow import UnitOfWork
 
-DEFAULT_TTL = 24 * 3600
-_PURGE_EVERY = 300  # seconds between purges of expired keys, per tenant store
-_last_purge: dict[str, int] = {}
-
 
 def fingerprint(*parts: bytes) -> str:
     """A digest of what makes two requests "the same request"."""
@@ -24,25 +20,19 @@ def fingerprint(*parts: bytes) -> str:
 
 
 async def replay(
-    uow: UnitOfWork,
-    key: str,
-    digest: str,
-    ttl: int = DEFAULT_TTL,
-    field: str = "Idempotency-Key",
+    uow: UnitOfWork, key: str, digest: str, field: str = "Idempotency-Key"
 ) -> StoredResponse | None:
     """The stored answer for this key; the same key on a different request is invalid input."""
-    stored = await repo.get(uow.ex, uow.actor.user_id, key, uow.now - ttl)
+    not_before = uow.now - uow.tenancy.idempotency_ttl
+    stored = await repo.get(uow.ex, uow.actor.user_id, key, not_before)
     if stored is not None and stored.fingerprint != digest:
         raise InvalidInput(f"this {field} was already used for a different request", field=field)
     return stored
 
 
-async def remember(
-    uow: UnitOfWork, key: str, digest: str, status: int, body: bytes, ttl: int = DEFAULT_TTL
-) -> None:
-    """Store the answer in the same transaction as the write it describes."""
+async def remember(uow: UnitOfWork, key: str, digest: str, status: int, body: bytes) -> None:
+    """Store the answer in the same transaction as the write it describes.
+
+    Expired answers are forgotten with the tenant's other housekeeping (`Tenancy`).
+    """
     await repo.put(uow.ex, uow.actor.user_id, key, StoredResponse(digest, status, body), uow.now)
-    tenant = uow.actor.tenant_id
-    if uow.now - _last_purge.get(tenant, 0) >= _PURGE_EVERY:
-        _last_purge[tenant] = uow.now
-        await repo.purge(uow.ex, uow.now - ttl)

@@ -14,6 +14,7 @@ from pm.core.ids import new_id
 from pm.db.executor import Executor
 from pm.db.repos import activity
 from pm.db.repos import events as event_repo
+from pm.db.repos import idempotency as idempotency_repo
 from pm.db.repos.events import StoredEvent
 from pm.db.sqlite import SqliteStore
 from pm.db.tenants import TenantConnectionManager
@@ -58,6 +59,11 @@ class UnitOfWork(Reader):
         self._store: SqliteStore | None = None
         self._activity: list[ActivityEntry] = []
         self.events: list[Event] = []
+
+    @property
+    def tenancy(self) -> Tenancy:
+        """The service entry this unit of work belongs to (its settings, its manager)."""
+        return self._tenancy
 
     async def __aenter__(self) -> UnitOfWork:
         manager = self._tenancy.manager
@@ -178,10 +184,12 @@ class Tenancy:
         manager: TenantConnectionManager,
         publish: Publisher | None = None,
         event_retention: int = 7 * 24 * 3600,
+        idempotency_ttl: int = 24 * 3600,
     ) -> None:
         self.manager = manager
         self.publish = publish
         self.event_retention = event_retention
+        self.idempotency_ttl = idempotency_ttl
         self._last_purge: dict[str, int] = {}
 
     def unit_of_work(self, actor: Actor) -> UnitOfWork:
@@ -193,11 +201,12 @@ class Tenancy:
         return ReadScope(self.manager, actor)
 
     async def maybe_purge(self, ex: Executor, tenant_id: str, now: int, keep_from: int) -> None:
-        """Every few minutes per tenant, forget events older than the retention period."""
+        """Every few minutes per tenant, forget expired events and idempotency answers."""
         if now - self._last_purge.get(tenant_id, 0) < _PURGE_EVERY:
             return
         self._last_purge[tenant_id] = now
         await event_repo.purge(ex, now - self.event_retention, keep_from)
+        await idempotency_repo.purge(ex, now - self.idempotency_ttl)
 
 
 class ReadScope:

@@ -23,7 +23,6 @@ class WsServices:
     """What the WebSocket layer needs from the rest of the server."""
 
     tenancy: Tenancy
-    idempotency_ttl: int
 
 
 def envelope(message_id: str, reply: Reply) -> bytes:
@@ -71,14 +70,14 @@ class CommandContext:
         case = self.message.WhichOneof("payload") or ""
         payload = getattr(self.message, case).SerializeToString(deterministic=True)
         digest = idempotency.fingerprint(b"ws", case.encode(), payload)
-        key, ttl = f"ws:{message_id}", self.services.idempotency_ttl
+        key = f"ws:{message_id}"
         async with tenancy.unit_of_work(self.actor) as uow:
-            stored = await idempotency.replay(uow, key, digest, ttl, field="message_id")
+            stored = await idempotency.replay(uow, key, digest, field="message_id")
             if stored is not None:
                 return stored.body
             result = await run(uow)
             frame = envelope(message_id, reply(result))
-            await idempotency.remember(uow, key, digest, 200, frame, ttl)
+            await idempotency.remember(uow, key, digest, 200, frame)
         return frame
 
     async def announce(self, run: Callable[[UnitOfWork], Awaitable[Any]], *kinds: str) -> bytes:
