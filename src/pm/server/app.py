@@ -13,6 +13,7 @@ from starlette.routing import WebSocketRoute
 
 from pm.api import errors
 from pm.api.deps import Services
+from pm.api.fastroute import FastRoute
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
 from pm.api.openapi import declare_bearer, document_problems
 from pm.api.ratelimit import RateLimiter
@@ -128,6 +129,7 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str) -> None:
             response_class=route.response_class,
             name=route.name,
             openapi_extra=route.openapi_extra,
+            route_class_override=FastRoute,
         )
 
 
