@@ -232,6 +232,10 @@ def _install_routes(app: FastAPI) -> None:
     declare_bearer(app, public_paths=public)
     document_problems(app)
     app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
+    # Routes are matched one by one, in order: the API's (busiest first) go before the
+    # documentation and health routes FastAPI and we added first. Their paths never overlap,
+    # and the stable sort keeps the API routes' own order (literal paths before templates).
+    app.router.routes.sort(key=lambda route: not getattr(route, "path", "").startswith(API_PREFIX))
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
