@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import WebSocketRoute
 
@@ -44,6 +45,7 @@ from pm.ws.registry import ConnectionRegistry
 
 API_PREFIX = "/api/v1"
 READY_TENANT = "default"
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def jwt_config(settings: Settings) -> JwtConfig:
@@ -180,6 +182,7 @@ def create_app(
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
         lifespan=_lifespan(manager, owns_manager=connection_manager is None),
+        telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
     )
     app.state.services = services
     app.state.ws_runtime = _ws_runtime(settings, services, hub)

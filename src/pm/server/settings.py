@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     log_format: Literal["json", "text"] = "json"
+    otel_enabled: bool = False
 
     tenant_cache_size: int = Field(256, ge=1, le=100_000)
     tenant_auto_create: bool = True

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from pm.server.app import create_app
 from pm.server.settings import Settings
 from tests.conftest import bearer
 from tests.helpers import API, create_project
@@ -107,3 +108,10 @@ async def test_cors_preflight_needs_no_token(settings: Settings) -> None:
             denied = await client.get(f"{API}/projects", headers={"Origin": "https://app.example"})
             assert denied.status_code == 401
             assert denied.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_opentelemetry_is_off_unless_enabled(settings: Settings) -> None:
+    off = create_app(settings)
+    on = create_app(settings.model_copy(update={"otel_enabled": True}))
+    assert not off._native_telemetry.enabled()
+    assert (off._telemetry["tracing"], on._telemetry["tracing"]) == (False, True)
