@@ -75,12 +75,12 @@ class Context:
             raise InvalidInput(
                 "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
             )
-        request = self.request
+        scope = self.request.scope
         digest = idempotency.fingerprint(
-            request.method.encode(),
-            request.url.path.encode(),
-            request.url.query.encode(),
-            await request.body(),
+            scope["method"].encode(),
+            scope["path"].encode(),
+            scope["query_string"],
+            await self.request.body(),
         )
         async with tenancy.unit_of_work(self.actor) as uow:
             stored = await idempotency.replay(uow, key, digest)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,7 +38,7 @@ class RequestContextMiddleware:
                 rid = candidate if _VALID_ID.match(candidate) else None
             elif name == b"content-length":
                 length = value
-        rid = rid or uuid.uuid4().hex
+        rid = rid or os.urandom(16).hex()
         token = request_id.set(rid)
         try:
             if scope["type"] == "websocket":
