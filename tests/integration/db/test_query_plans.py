@@ -1,0 +1,65 @@
+"""The work item queries use an index for every filter: none scans the whole table.
+
+(Children of one parent are listed through the project's number index, in item order; the
+tree queries are the ones that need the parent index.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pm.db.migrate import upgrade_sqlite
+from pm.db.query import Query
+from pm.db.repos import work_items as repo
+from pm.db.repos.work_items import ItemFilter
+from pm.db.sqlite import DIALECT
+
+
+def _plan(conn: sqlite3.Connection, query: Query, params: dict[str, object]) -> str:
+    sql = query.for_dialect(DIALECT).sql
+    return "\n".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+@pytest.fixture(scope="module")
+def conn(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
+    path: Path = tmp_path_factory.mktemp("plans") / "t.db"
+    upgrade_sqlite(path)
+    db = sqlite3.connect(path)
+    db.execute("ANALYZE")
+    return db
+
+
+@pytest.mark.parametrize(
+    ("flt", "index"),
+    [
+        (ItemFilter(), "ix_pm_work_items_project_number"),
+        (ItemFilter(status="done"), "ix_pm_work_items_project_status"),
+        (ItemFilter(item_type="story"), "ix_pm_work_items_project_type"),  # type: ignore[arg-type]
+        (ItemFilter(assignee_id="bob"), "ix_pm_work_items_project_assignee"),
+        (ItemFilter(sprint_id="s"), "ix_pm_work_items_sprint"),
+    ],
+)
+def test_each_list_filter_uses_its_index(
+    conn: sqlite3.Connection, flt: ItemFilter, index: str
+) -> None:
+    query, values = repo._list_query(flt)
+    plan = _plan(conn, query, {**values, "project_id": "p", "after": 0, "limit": 51})
+    assert index in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (repo._DESCENDANTS, "ix_pm_work_items_parent"),
+        (repo._IN_SPRINT, "ix_pm_work_items_sprint"),
+    ],
+)
+def test_tree_and_sprint_queries_use_the_sparse_indexes(
+    conn: sqlite3.Connection, query: Query, index: str
+) -> None:
+    plan = _plan(conn, query, {"id": "x", "sprint_id": "s"})
+    assert index in plan, plan
+    assert "SCAN pm_work_items\n" not in plan + "\n", plan
