@@ -27,6 +27,7 @@ async def delete_item(uow: UnitOfWork, item: WorkItem) -> None:
     await item_repo.update(
         uow.ex,
         replace(item, deleted_at=now, updated_at=now, updated_by=user, version=item.version + 1),
+        ("deleted_at",),
     )
     uow.log(EntityType.WORK_ITEM, item.id, item.project_id, "deleted")
     uow.emit(

@@ -142,7 +142,7 @@ async def _to_backlog(uow: UnitOfWork, item: WorkItem, sprint: Sprint) -> None:
         item, sprint_id=None, version=item.version + 1, updated_at=uow.now, updated_by=user
     )
     changes = activity.diff(item, moved, ("sprint_id",))
-    await item_repo.update(uow.ex, moved)
+    await item_repo.update(uow.ex, moved, ("sprint_id",))
     uow.log(
         EntityType.WORK_ITEM,
         item.id,

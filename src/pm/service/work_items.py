@@ -156,7 +156,7 @@ async def update_work_item(
     changed = replace(
         changed, version=current.version + 1, updated_at=uow.now, updated_by=uow.actor.user_id
     )
-    await repo.update(ex, changed)
+    await repo.update(ex, changed, [c.field_name for c in changes])
     uow.log(EntityType.WORK_ITEM, changed.id, changed.project_id, "updated", changes)
     uow.emit(
         Event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pm.core.enums import Priority, WorkItemType
@@ -28,8 +29,9 @@ _BY_KEY_WITH_ROLE = sql(
     f"ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
     "AND w.item_number = :number AND w.deleted_at IS NULL"
 )
+_STAMP = ("version", "updated_at", "updated_by")
 _INSERT = insert_query("pm_work_items", WorkItem)
-_UPDATE = update_query("pm_work_items", _WRITE_FIELDS)
+_UPDATES: dict[tuple[str, ...], Query] = {}
 _ANCESTORS = sql(
     "WITH RECURSIVE anc(id, parent_id, depth) AS ("
     " SELECT id, parent_id, 0 FROM pm_work_items WHERE id = :id"
@@ -175,9 +177,20 @@ async def insert(ex: Executor, item: WorkItem) -> None:
     await ex.run(_INSERT, params(item))
 
 
-async def update(ex: Executor, item: WorkItem) -> None:
-    """Store a changed work item."""
-    await ex.run(_UPDATE, params(item, (*_WRITE_FIELDS, "id")))
+async def update(ex: Executor, item: WorkItem, changed: Iterable[str] | None = None) -> None:
+    """Store a changed work item: the `changed` columns and the version stamp (default all).
+
+    SQLite rewrites the entries of every index over a column in the SET list, changed or
+    not, so a status change that names only `status` leaves the other indexes alone.
+    """
+    names = _WRITE_FIELDS if changed is None else (*changed, *_STAMP)
+    query = _UPDATES.get(names)
+    if query is None:
+        unknown = set(names) - set(_WRITE_FIELDS)
+        if unknown:
+            raise ValueError(f"not writable work item fields: {sorted(unknown)}")
+        query = _UPDATES[names] = update_query("pm_work_items", names)
+    await ex.run(query, params(item, (*names, "id")))
 
 
 async def delete_for_project(ex: Executor, project_id: str, now: int, user_id: str) -> int:
