@@ -80,7 +80,7 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.log_access:
+            if self.log_access and access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d",
                     scope["method"],
