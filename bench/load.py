@@ -18,9 +18,20 @@ from pathlib import Path
 from typing import Any, cast
 
 # A request template may hold this marker (in its path, headers or body); each request
-# replaces it with its own zero-padded counter, so e.g. Idempotency-Keys stay unique
-# without changing the size of the request.
+# replaces it with its own number, so e.g. Idempotency-Keys stay unique without changing
+# the size of the request. The number is the request counter scrambled by a bijection of
+# 0..10^10-1 (a multiplier prime to 10, near the golden ratio of the span, so consecutive
+# numbers land far apart), as the random UUIDs clients use for keys do: a plain counter
+# would let every key be appended at the end of the server's key index, which real clients
+# never allow.
 COUNTER = b"@@@@@@@@@@"
+_SCRAMBLE = 6_180_339_887
+_SPAN = 10**10
+
+
+def counter_value(n: int) -> bytes:
+    """The 10 digits that replace COUNTER in the n-th request (unique for n < 10^10)."""
+    return b"%010d" % (n * _SCRAMBLE % _SPAN)
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,7 @@ async def _worker(
         n = next(counter)
         data = templates[n % count]
         if COUNTER in data:
-            data = data.replace(COUNTER, b"%010d" % n)
+            data = data.replace(COUNTER, counter_value(n))
         status, size = await conn.request(data)
         done = clock()
         if started >= begin and done <= end:

@@ -7,6 +7,7 @@ that every event reaches every client once, in order.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -87,3 +88,11 @@ async def test_fanout_clients_get_every_event_once_in_order(ws_port: int) -> Non
     assert out["events"] == 10
     assert out["deliveries"] == 30
     assert out["lost"] == out["reordered"] == out["closed"] == 0
+
+
+def test_the_request_counter_is_unique_and_unordered() -> None:
+    values = [load.counter_value(n) for n in range(200_000)]
+    assert len(set(values)) == len(values)
+    assert all(len(v) == len(load.COUNTER) for v in values[:1000])
+    # Consecutive requests' numbers are far apart (over a tenth of the span).
+    assert all(abs(int(a) - int(b)) > 10**9 for a, b in itertools.pairwise(values[:10_000]))

@@ -242,9 +242,10 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # A rowid table on SQLite (revision 0006): the answers are appended, and only the short
+    # (user_id, key) entries land at random places in the primary-key index.
     PrimaryKeyConstraint("user_id", "key"),
     Index("ix_pm_idempotency_keys_created", "created_at"),
-    sqlite_with_rowid=False,
 )
 
 # The tenant's event stream: `seq` strictly increases with no gaps, because it is taken from
