@@ -63,7 +63,10 @@ class ServiceMachine(RuleBasedStateMachine):
         self.runner = asyncio.Runner()
         self.tenant = f"prop{next(_tenants)}"
         self.manager = TenantConnectionManager(StorageConfig(base_path=self.base))
-        self.tenancy = Tenancy(self.manager)
+        self.published: list[int] = []  # the seqs handed to subscribers, in order
+        self.tenancy = Tenancy(
+            self.manager, lambda _, events: self.published.extend(e.seq for e in events)
+        )
         self.path = self.manager.tenant_path(self.tenant)
         self.last = Snapshot()
 
@@ -246,6 +249,7 @@ class ServiceMachine(RuleBasedStateMachine):
             return
         with invariants.read_only(self.path) as conn:
             problems = [p for check in invariants.STATE_CHECKS for p in check(conn)]
+            problems += invariants.event_stream(conn, self.published)
             now = Snapshot.take(conn)
         problems += invariants.changes_logged(self.last, now)
         problems += invariants.versions_grow(self.last, now)

@@ -248,15 +248,9 @@ idempotency_keys = Table(
     Index("ix_pm_idempotency_keys_created", "created_at"),
 )
 
-# The tenant's event stream: `seq` strictly increases with no gaps, because it is taken from
-# the single counter row inside the writing transaction (a rolled-back write takes nothing).
-event_seq = Table(
-    "pm_event_seq",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("last_seq", BigInteger, nullable=False),
-)
-
+# The tenant's event stream: `seq` strictly increases with no gaps. Each event takes one
+# past the newest (inside the writing transaction; writers of a tenant take turns), and the
+# newest is never purged, so no number is reused and a rolled-back write takes none.
 events = Table(
     "pm_events",
     metadata,

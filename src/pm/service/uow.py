@@ -113,10 +113,9 @@ class UnitOfWork(Reader):
             await activity.append(self.ex, self._activity)
         if not self.events:
             return []
-        first = await event_repo.reserve(self.ex, len(self.events))
         stored = [
-            StoredEvent(
-                first + i,
+            await event_repo.append(
+                self.ex,
                 self.now,
                 e.kind,
                 e.entity_id,
@@ -126,10 +125,9 @@ class UnitOfWork(Reader):
                 e.user_id,
                 event_body(e),
             )
-            for i, e in enumerate(self.events)
+            for e in self.events
         ]
-        await event_repo.append(self.ex, stored)
-        await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, first)
+        await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, stored[0].seq)
         return stored
 
     def log(

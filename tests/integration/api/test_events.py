@@ -77,3 +77,17 @@ async def test_events_past_retention_require_a_resync(
         await client.get(f"{API}/events", params={"since_seq": 2}, headers=admin_bearer())
     ).json()
     assert [e["seq"] for e in latest["events"]] == [3]
+
+
+async def test_numbers_go_on_after_every_older_event_is_purged(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    tenancy = app.state.services.tenancy
+    tenancy.event_retention = -10  # everything is already too old
+    project = await create_project(client, bearer())  # seq 1
+    for _ in range(3):  # seqs 2, 3, 4: each write purges all the events before its own
+        tenancy._last_purge.clear()
+        await create_item(client, bearer(), project["id"])
+    kept = await client.get(f"{API}/events", params={"since_seq": 3}, headers=admin_bearer())
+    assert [e["seq"] for e in kept.json()["events"]] == [4]
+    assert kept.json()["last_seq"] == 4

@@ -30,7 +30,7 @@ def state(path: Path) -> dict[str, object]:
             table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
             for table in ("pm_projects", "pm_activity_log", "pm_events", "pm_idempotency_keys")
         }
-        counts["last_seq"] = db.execute("SELECT last_seq FROM pm_event_seq").fetchone()[0]
+        counts["last_seq"] = db.execute("SELECT coalesce(max(seq), 0) FROM pm_events").fetchone()[0]
         counts["integrity"] = [row[0] for row in db.execute("PRAGMA integrity_check")]
     finally:
         db.close()

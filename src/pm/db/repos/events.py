@@ -1,21 +1,24 @@
-"""pm_events and pm_event_seq: the tenant's gap-free, ordered event stream."""
+"""pm_events: the tenant's gap-free, ordered event stream."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pm.db.executor import Executor
 from pm.db.query import Row, sql
 
-_RESERVE = sql("UPDATE pm_event_seq SET last_seq = last_seq + :n WHERE id = 1 RETURNING last_seq")
-_LAST = sql("SELECT last_seq FROM pm_event_seq WHERE id = 1")
-_FIRST = sql("SELECT MIN(seq) FROM pm_events")
+# The next number is one past the newest event's. The newest event is never purged (see
+# _PURGE), so numbers are never reused, and a rolled-back write took none: the stream is
+# gap-free by construction, with no counter row to update. Writers of a tenant take turns,
+# so two units never read the same maximum. On SQLite the maximum of the rowid is a seek.
 _INSERT = sql(
     "INSERT INTO pm_events (seq, created_at, kind, entity_id, project_id, sprint_ids, "
-    "work_item_ids, user_id, body) VALUES (:seq, :created_at, :kind, :entity_id, :project_id, "
-    ":sprint_ids, :work_item_ids, :user_id, :body)"
+    "work_item_ids, user_id, body) VALUES ("
+    "(SELECT coalesce(max(seq), 0) + 1 FROM pm_events), :created_at, :kind, :entity_id, "
+    ":project_id, :sprint_ids, :work_item_ids, :user_id, :body) RETURNING seq"
 )
+_LAST = sql("SELECT coalesce(max(seq), 0) FROM pm_events")
+_FIRST = sql("SELECT MIN(seq) FROM pm_events")
 _SINCE = sql(
     "SELECT seq, created_at, kind, entity_id, project_id, sprint_ids, work_item_ids, user_id, body "
     "FROM pm_events WHERE seq > :since ORDER BY seq LIMIT :limit"
@@ -67,32 +70,36 @@ def _row(row: Row) -> StoredEvent:
     )
 
 
-async def reserve(ex: Executor, count: int) -> int:
-    """Take `count` sequence numbers inside the current transaction; returns the first."""
-    row = await ex.one(_RESERVE, {"n": count})
-    if row is None:
-        raise LookupError("the event sequence row is missing; run the migrations")
-    return int(row[0]) - count + 1
-
-
-async def append(ex: Executor, events: Sequence[StoredEvent]) -> None:
-    """Store committed-to-be events (in the same transaction as their change)."""
-    await ex.run_many(
+async def append(
+    ex: Executor,
+    created_at: int,
+    kind: str,
+    entity_id: str,
+    project_id: str | None,
+    sprint_ids: tuple[str, ...],
+    work_item_ids: tuple[str, ...],
+    user_id: str,
+    body: bytes,
+) -> StoredEvent:
+    """Store an event in the current transaction, numbered next in the stream."""
+    row = await ex.one(
         _INSERT,
-        [
-            {
-                "seq": e.seq,
-                "created_at": e.created_at,
-                "kind": e.kind,
-                "entity_id": e.entity_id,
-                "project_id": e.project_id,
-                "sprint_ids": " ".join(e.sprint_ids),
-                "work_item_ids": " ".join(e.work_item_ids),
-                "user_id": e.user_id,
-                "body": e.body,
-            }
-            for e in events
-        ],
+        {
+            "created_at": created_at,
+            "kind": kind,
+            "entity_id": entity_id,
+            "project_id": project_id,
+            "sprint_ids": " ".join(sprint_ids),
+            "work_item_ids": " ".join(work_item_ids),
+            "user_id": user_id,
+            "body": body,
+        },
+    )
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING returned no row")
+    seq = int(row[0])
+    return StoredEvent(
+        seq, created_at, kind, entity_id, project_id, sprint_ids, work_item_ids, user_id, body
     )
 
 
