@@ -48,7 +48,12 @@ def test_signatures_it_cannot_serve_fall_back_to_fastapi() -> None:
     assert not FastRoute("/x/{item_id}", with_query, methods=["GET"]).fast
     assert not FastRoute("/x/{item_id}", returns_a_dict, methods=["GET"]).fast
     assert FastRoute("/x/{item_id}", plain, methods=["POST"]).fast
+
+    async def optional_body(item_id: str, body: CreateWorkItem | None = None) -> Response:
+        return Response()
+
     assert not FastRoute("/x/{item_id}", constrained, methods=["GET"]).fast
+    assert not FastRoute("/x/{item_id}", optional_body, methods=["POST"]).fast
 
 
 async def test_body_problems_name_the_field(client: httpx.AsyncClient) -> None:
