@@ -57,10 +57,23 @@ def insert_query(table: str, cls: type) -> Query:
     )
 
 
+_UPDATES: dict[tuple[str, tuple[str, ...], str], Query] = {}
+
+
 def update_query(table: str, names: Iterable[str], key: str = "id") -> Query:
-    """UPDATE of the named columns of one row, by primary key."""
-    assignments = ", ".join(f"{n} = :{n}" for n in names)
-    return sql(f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", f"update {table}")
+    """UPDATE of the named columns of one row, by primary key (one Query per column set).
+
+    Name only the columns that changed where it matters: SQLite rewrites the entries of
+    every index over a column in the SET list, whether its value changed or not.
+    """
+    cache_key = (table, tuple(names), key)
+    query = _UPDATES.get(cache_key)
+    if query is None:
+        assignments = ", ".join(f"{n} = :{n}" for n in cache_key[1])
+        query = _UPDATES[cache_key] = sql(
+            f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", f"update {table}"
+        )
+    return query
 
 
 def params(obj: object, names: Iterable[str] | None = None) -> Mapping[str, object]:

@@ -31,7 +31,7 @@ _BY_KEY_WITH_ROLE = sql(
 )
 _STAMP = ("version", "updated_at", "updated_by")
 _INSERT = insert_query("pm_work_items", WorkItem)
-_UPDATES: dict[tuple[str, ...], Query] = {}
+_WRITABLE = frozenset(_WRITE_FIELDS)
 _ANCESTORS = sql(
     "WITH RECURSIVE anc(id, parent_id, depth) AS ("
     " SELECT id, parent_id, 0 FROM pm_work_items WHERE id = :id"
@@ -180,17 +180,12 @@ async def insert(ex: Executor, item: WorkItem) -> None:
 async def update(ex: Executor, item: WorkItem, changed: Iterable[str] | None = None) -> None:
     """Store a changed work item: the `changed` columns and the version stamp (default all).
 
-    SQLite rewrites the entries of every index over a column in the SET list, changed or
-    not, so a status change that names only `status` leaves the other indexes alone.
+    A status change that names only `status` leaves the item's other indexes alone.
     """
     names = _WRITE_FIELDS if changed is None else (*changed, *_STAMP)
-    query = _UPDATES.get(names)
-    if query is None:
-        unknown = set(names) - set(_WRITE_FIELDS)
-        if unknown:
-            raise ValueError(f"not writable work item fields: {sorted(unknown)}")
-        query = _UPDATES[names] = update_query("pm_work_items", names)
-    await ex.run(query, params(item, (*names, "id")))
+    if not _WRITABLE.issuperset(names):
+        raise ValueError(f"not writable work item fields: {sorted(set(names) - _WRITABLE)}")
+    await ex.run(update_query("pm_work_items", names), params(item, (*names, "id")))
 
 
 async def delete_for_project(ex: Executor, project_id: str, now: int, user_id: str) -> int:
