@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pm.core.errors import Conflict
-from pm.core.versioning import check_version
+from pm.core.versioning import bump, check_version
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,22 @@ def test_check_version_fails_exactly_on_a_mismatch(current: int, expected: int |
         with pytest.raises(Conflict) as caught:
             check_version(Row(current), expected, "sprint")
         assert caught.value.field == "expected_version"
+
+
+@dataclass(frozen=True)
+class Stamped:
+    """A versioned entity that records who changed it last, and when."""
+
+    title: str
+    version: int
+    updated_at: int
+    updated_by: str
+    deleted_at: int | None = None
+
+
+def test_a_change_bumps_the_version_and_stamps_who_and_when() -> None:
+    before = Stamped("old", 3, 100, "alice")
+    after = bump(before, 200, "bob", title="new")
+    assert after == Stamped("new", 4, 200, "bob")
+    assert bump(after, 300, "carol", deleted_at=300) == Stamped("new", 5, 300, "carol", 300)
+    assert before == Stamped("old", 3, 100, "alice")  # the original is left as it was

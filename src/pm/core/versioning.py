@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
 
 from pm.core.errors import Conflict
 
@@ -23,3 +24,14 @@ def check_version(current: Versioned, expected: int | None, entity: str) -> None
             field="expected_version",
             current=current,
         )
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def bump(entity: V, now: int, user_id: str, **changes: Any) -> V:
+    """The entity (a versioned dataclass) with `changes`, its version bumped, and who
+    changed it when (`updated_at`, `updated_by`)."""
+    return replace(  # type: ignore[type-var]  # every versioned entity is a dataclass
+        entity, **changes, version=entity.version + 1, updated_at=now, updated_by=user_id
+    )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pm.core.dependencies import Dependency
 from pm.core.enums import EntityType
+from pm.core.versioning import bump
 from pm.core.work_items import WorkItem
 from pm.db.repos import dependencies as dep_repo
 from pm.db.repos import sprints as sprint_repo
@@ -24,11 +23,7 @@ async def delete_item(uow: UnitOfWork, item: WorkItem) -> None:
         await unlink(uow, dep, item.project_id, reason)
     for entry in await entry_repo.running_on_item(uow.ex, item.id):
         await timers.stop_entry(uow, entry, reason)
-    await item_repo.update(
-        uow.ex,
-        replace(item, deleted_at=now, updated_at=now, updated_by=user, version=item.version + 1),
-        ("deleted_at",),
-    )
+    await item_repo.update(uow.ex, bump(item, now, user, deleted_at=now), ("deleted_at",))
     uow.log(EntityType.WORK_ITEM, item.id, item.project_id, "deleted")
     uow.emit(
         Event(

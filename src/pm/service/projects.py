@@ -12,7 +12,7 @@ from pm.core.ids import new_id
 from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.swim_lanes import SwimLane
-from pm.core.versioning import check_version
+from pm.core.versioning import bump, check_version
 from pm.db.repos import members as member_repo
 from pm.db.repos import projects as repo
 from pm.db.repos import swim_lanes as lane_repo
@@ -80,9 +80,7 @@ async def update_project(
     changes = activity.diff(current, changed, projects.UPDATABLE_FIELDS)
     if not changes:
         return current
-    changed = replace(
-        changed, version=current.version + 1, updated_at=uow.now, updated_by=uow.actor.user_id
-    )
+    changed = bump(changed, uow.now, uow.actor.user_id)
     await repo.update(uow.ex, changed)
     uow.log(EntityType.PROJECT, project_id, project_id, "updated", changes)
     uow.emit(
@@ -98,12 +96,7 @@ async def delete_project(
     current = await lookups.project(uow, project_id, ADMIN)
     check_version(current, expected_version, "project")
     user, now = uow.actor.user_id, uow.now
-    await repo.update(
-        uow.ex,
-        replace(
-            current, deleted_at=now, updated_at=now, updated_by=user, version=current.version + 1
-        ),
-    )
+    await repo.update(uow.ex, bump(current, now, user, deleted_at=now))
     items, sprints = await cascade.delete_project_contents(uow, project_id, current.key)
     uow.log(
         EntityType.PROJECT,

@@ -9,7 +9,7 @@ from pm.core import activity, projects, sprints
 from pm.core.enums import EntityType, SprintStatus
 from pm.core.ids import new_id
 from pm.core.sprints import Sprint
-from pm.core.versioning import check_version
+from pm.core.versioning import bump, check_version
 from pm.core.work_items import WorkItem
 from pm.db.repos import sprints as repo
 from pm.db.repos import work_items as item_repo
@@ -99,7 +99,7 @@ async def update_sprint(
     if not changes:
         return current
     user = uow.actor.user_id
-    changed = replace(changed, version=current.version + 1, updated_at=uow.now, updated_by=user)
+    changed = bump(changed, uow.now, user)
     await repo.update(uow.ex, changed)
     uow.log(EntityType.SPRINT, sprint_id, changed.project_id, "updated", changes)
     uow.emit(
@@ -125,12 +125,7 @@ async def delete_sprint(
     user, now = uow.actor.user_id, uow.now
     for item in await item_repo.list_in_sprint(uow.ex, sprint_id):
         await _to_backlog(uow, item, sprint)
-    await repo.update(
-        uow.ex,
-        replace(
-            sprint, deleted_at=now, updated_at=now, updated_by=user, version=sprint.version + 1
-        ),
-    )
+    await repo.update(uow.ex, bump(sprint, now, user, deleted_at=now))
     uow.log(EntityType.SPRINT, sprint_id, sprint.project_id, "deleted")
     uow.emit(Event("sprint_deleted", user, sprint_id, sprint.project_id, sprint_ids=(sprint_id,)))
 
@@ -138,9 +133,7 @@ async def delete_sprint(
 async def _to_backlog(uow: UnitOfWork, item: WorkItem, sprint: Sprint) -> None:
     """Take one item out of a sprint that is being deleted."""
     user = uow.actor.user_id
-    moved = replace(
-        item, sprint_id=None, version=item.version + 1, updated_at=uow.now, updated_by=user
-    )
+    moved = bump(item, uow.now, user, sprint_id=None)
     changes = activity.diff(item, moved, ("sprint_id",))
     await item_repo.update(uow.ex, moved, ("sprint_id",))
     uow.log(

@@ -11,7 +11,7 @@ from pm.core.errors import InvalidInput
 from pm.core.ids import new_id
 from pm.core.sprints import accepts_items
 from pm.core.swim_lanes import DEFAULT_STATUS
-from pm.core.versioning import check_version
+from pm.core.versioning import bump, check_version
 from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.db.repos import projects as project_repo
 from pm.db.repos import swim_lanes as lane_repo
@@ -153,9 +153,7 @@ async def update_work_item(
     changes = activity.diff(current, changed, work_items.UPDATABLE_FIELDS)
     if not changes:
         return current
-    changed = replace(
-        changed, version=current.version + 1, updated_at=uow.now, updated_by=uow.actor.user_id
-    )
+    changed = bump(changed, uow.now, uow.actor.user_id)
     await repo.update(ex, changed, [c.field_name for c in changes])
     uow.log(EntityType.WORK_ITEM, changed.id, changed.project_id, "updated", changes)
     uow.emit(
