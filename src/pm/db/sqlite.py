@@ -157,17 +157,21 @@ class WriterLock(asyncio.Lock):
 
 
 MAX_BATCH = 64  # units of work sharing one commit, at most
+MAX_HOLD = 0.005  # seconds a batch stays open after its first unit while units keep joining
 
 
 class SqliteStore:
     """One tenant's SQLite database: a writer connection with group commit, a reader connection.
 
     Writers take turns under `write_lock`. Each unit of work runs in a SAVEPOINT of a shared
-    transaction, which stays open until the event loop has run the writers that are ready
-    (up to MAX_BATCH); then one COMMIT makes the whole batch durable. A commit writes every
-    changed page to the WAL, so sharing it is most of the cost of a write. A unit is
-    acknowledged — `end_unit` returns — only once its batch is committed. Reads use their
-    own connection, which only ever sees committed data, and never wait for writers.
+    transaction, which stays open while writers keep joining it: the commit waits for a
+    turn of the event loop in which no unit joined (the loop has then read every request
+    that had arrived), for MAX_BATCH units, or for MAX_HOLD seconds after the first unit,
+    whichever comes first. Then one COMMIT makes the whole batch durable. A commit writes
+    every changed page to the WAL, and units of one batch share pages, so a fuller batch
+    makes each write cheaper. A unit is acknowledged — `end_unit` returns — only once its
+    batch is committed. Reads use their own connection, which only ever sees committed
+    data, and never wait for writers.
     """
 
     def __init__(
@@ -190,6 +194,8 @@ class SqliteStore:
         self.leases = 0
         self.closed = False
         self._batch: list[_Pending] = []
+        self._batch_deadline = 0.0  # when the open batch commits even if units keep joining
+        self._batch_seen = 0  # its size when the commit was last due
         self._commit_handle: asyncio.Handle | None = None
 
     async def reader(self) -> SqliteExecutor:
@@ -229,6 +235,9 @@ class SqliteStore:
             self.rollback()
             log.warning("closing a savepoint failed", exc_info=exc)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._batch:
+            self._batch_deadline = time.monotonic() + MAX_HOLD
+            self._batch_seen = 0
         self._batch.append(_Pending(done, keep, on_commit))
         self._hand_on()
         await done
@@ -264,6 +273,12 @@ class SqliteStore:
             return
         if self.write_lock.locked():
             self._commit_later(0.001)  # a writer has the turn: it commits or leaves it to us
+            return
+        if len(self._batch) > self._batch_seen and time.monotonic() < self._batch_deadline:
+            # Units joined since the last look: one more turn of the loop first, which
+            # reads the requests that arrived meanwhile, so their writers join this commit.
+            self._batch_seen = len(self._batch)
+            self._commit_later()
             return
         self._finish_batch()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pm.core.errors import Unavailable
+from pm.db import sqlite as sqlite_module
 from pm.db.query import sql
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 
@@ -98,4 +99,37 @@ async def test_units_end_with_no_transaction_left_open(data_dir: Path, writers: 
     await asyncio.gather(*(_unit(store, f"x{writers}-{n}") for n in range(writers)))
     await asyncio.sleep(0.01)
     assert not store.conn.in_transaction
+    await manager.close()
+
+
+async def _unit_after(store: object, turns: int) -> None:
+    """A unit that starts `turns` loop turns from now and never yields while it writes."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    async with store.transaction() as ex:  # type: ignore[attr-defined]
+        await ex.run(INSERT, {"id": f"late{turns}", "content": "c"})
+
+
+async def test_units_that_keep_joining_share_one_commit(data_dir: Path) -> None:
+    # Writers arriving one loop turn after another (requests read from the network while
+    # the batch is open) join the open batch instead of each paying for a commit.
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    before = store.commits_since_checkpoint
+    await asyncio.gather(*(_unit_after(store, n) for n in range(8)))
+    assert store.commits_since_checkpoint - before == 1
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 8
+    await manager.close()
+
+
+async def test_a_batch_is_held_open_no_longer_than_max_hold(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_module, "MAX_HOLD", 0.0)
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    before = store.commits_since_checkpoint
+    await asyncio.gather(*(_unit_after(store, n) for n in range(8)))
+    assert store.commits_since_checkpoint - before > 1
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 8
     await manager.close()
