@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import types
 import uuid
@@ -114,3 +115,36 @@ def test_ids_made_on_many_threads_are_unique_and_ordered_per_thread() -> None:
         assert out == sorted(out)
     everything = [value for out in results for value in out]
     assert len(set(everything)) == len(everything) == 2_000
+
+
+def test_random_bits_come_from_the_os_a_block_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = ids.os.urandom
+
+    def counting(n: int) -> bytes:
+        calls.append(n)
+        return real(n)
+
+    monkeypatch.setattr(ids.os, "urandom", counting)
+    ids._forget_pool()
+    made = [ids.new_id() for _ in range(400)]
+    chunks = [ids.random_bytes(16) for _ in range(100)]
+    assert len(set(made)) == 400
+    assert len(set(chunks)) == 100 and all(len(c) == 16 for c in chunks)
+    # 400 ids take 8-10 random bytes each and 100 request ids 16: 4,800-5,600 bytes, which
+    # is two 4 KiB blocks.
+    assert calls == [4096, 4096]
+
+
+def test_a_forked_child_draws_a_fresh_block() -> None:
+    ids.random_bytes(1)  # the parent has a block in hand
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next bytes must not be the parent's
+        os.write(write, ids.random_bytes(32))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 32)
+    os.close(read)
+    os.close(write)
+    assert child != ids.random_bytes(32)

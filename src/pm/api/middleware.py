@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 
@@ -12,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pm.api.deps import ACTOR, actor_of
 from pm.api.errors import domain_error_response, problem
 from pm.core.errors import DomainError
+from pm.core.ids import random_bytes
 from pm.logs import request_id
 
 access_log = logging.getLogger("pm.access")
@@ -38,7 +38,7 @@ class RequestContextMiddleware:
                 rid = candidate if _VALID_ID.match(candidate) else None
             elif name == b"content-length":
                 length = value
-        rid = rid or os.urandom(16).hex()
+        rid = rid or random_bytes(16).hex()
         token = request_id.set(rid)
         try:
             if scope["type"] == "websocket":
