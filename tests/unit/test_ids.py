@@ -130,7 +130,8 @@ def test_random_bits_come_from_the_os_a_block_at_a_time(monkeypatch: pytest.Monk
     made = [ids.new_id() for _ in range(400)]
     chunks = [ids.random_bytes(16) for _ in range(100)]
     assert len(set(made)) == 400
-    assert len(set(chunks)) == 100 and all(len(c) == 16 for c in chunks)
+    assert len(set(chunks)) == 100
+    assert all(len(c) == 16 for c in chunks)
     # 400 ids take 8-10 random bytes each and 100 request ids 16: 4,800-5,600 bytes, which
     # is two 4 KiB blocks.
     assert calls == [4096, 4096]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any, TypeVar, get_type_hints
 
 from fastapi.exceptions import RequestValidationError
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Endpoint = Callable[..., Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
@@ -40,8 +41,7 @@ class FastRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
         plan = _plan(self)
         self.fast = plan is not None
-        if plan is not None:
-            self.app = plan
+        self.app = plan if plan is not None else _with_exit_stack(self.app)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         # Mounted flat (never through include_router), so there is no included-router
@@ -106,6 +106,22 @@ def _plan(route: APIRoute) -> Callable[[Scope, Receive, Send], Awaitable[None]] 
         await response(scope, receive, send)
 
     return app
+
+
+def _with_exit_stack(app: ASGIApp) -> ASGIApp:
+    """FastAPI's own handler, with the per-request exit stack it expects in the scope.
+
+    FastAPI's app-wide `AsyncExitStackMiddleware` provides it for every request; this
+    server's stack (`pm.api.stack`) leaves that layer out, so only the routes that fall
+    back to FastAPI's handler pay for it.
+    """
+
+    async def with_stack(scope: Scope, receive: Receive, send: Send) -> None:
+        async with AsyncExitStack() as stack:
+            scope["fastapi_middleware_astack"] = stack
+            await app(scope, receive, send)
+
+    return with_stack
 
 
 def _answers_response(endpoint: Callable[..., Any]) -> bool:

@@ -32,6 +32,7 @@ from pm.api.routes import (
     time_entries,
     work_items,
 )
+from pm.api.stack import LeanFastAPI
 from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.tenants import StorageConfig, TenantConnectionManager
@@ -176,13 +177,14 @@ def create_app(
             settings.rate_limit_tenant_burst,
         ),
     )
-    app = FastAPI(
+    app = LeanFastAPI(
         title="pm — agile project management backend",
         version="0.1.0",
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
         lifespan=_lifespan(manager, owns_manager=connection_manager is None),
         telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
+        exception_telemetry=settings.otel_enabled,
     )
     app.state.services = services
     app.state.ws_runtime = _ws_runtime(settings, services, hub)

@@ -7,8 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+import pytest
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
 
+from pm.api.fastroute import FastRoute
 from pm.server.app import create_app
 from pm.server.settings import Settings
 from tests.conftest import bearer
@@ -115,3 +118,48 @@ def test_opentelemetry_is_off_unless_enabled(settings: Settings) -> None:
     on = create_app(settings.model_copy(update={"otel_enabled": True}))
     assert not off._native_telemetry.enabled()
     assert (off._telemetry["tracing"], on._telemetry["tracing"]) == (False, True)
+
+
+def _layers(app: ASGIApp) -> list[str]:
+    names = []
+    while not isinstance(app, APIRouter):
+        names.append(type(app).__name__)
+        app = app.app  # type: ignore[attr-defined]
+    return names
+
+
+def test_the_middleware_stack_has_only_the_layers_in_use(settings: Settings) -> None:
+    stack = _layers(create_app(settings).build_middleware_stack())
+    assert stack == [
+        "ServerErrorMiddleware",
+        "RequestContextMiddleware",
+        "AuthMiddleware",
+        "ExceptionMiddleware",
+    ]
+    on = create_app(settings.model_copy(update={"otel_enabled": True}))
+    assert _layers(on.build_middleware_stack())[:2] == [
+        "ServerErrorMiddleware",
+        "ExceptionTelemetryMiddleware",
+    ]
+
+
+def test_fastapi_body_limit_is_refused_in_favour_of_ours(settings: Settings) -> None:
+    app = create_app(settings)
+    app.max_body_size = 1024
+    with pytest.raises(ValueError, match="max_body_size"):
+        app.build_middleware_stack()
+
+
+async def test_routes_served_by_fastapi_still_get_their_exit_stack(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    # A route with query parameters falls back to FastAPI's handler, which needs the
+    # per-request exit stack the app-wide middleware used to provide.
+    listing = next(
+        r
+        for r in create_app(settings).routes
+        if isinstance(r, FastRoute) and r.path == f"{API}/projects" and "GET" in r.methods
+    )
+    assert not listing.fast
+    response = await client.get(f"{API}/projects?limit=5", headers=bearer())
+    assert response.status_code == 200
