@@ -8,7 +8,7 @@ from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.db.executor import Executor
 from pm.db.query import sql
-from pm.db.rows import columns, insert_query, mapper, params
+from pm.db.rows import columns, insert_query, mapper
 
 COLS = columns(ActivityEntry)
 _row = mapper(ActivityEntry, entity_type=EntityType)
@@ -46,9 +46,9 @@ AFTER_ALL = "~"  # sorts after every id: the cursor of the first page
 async def append(ex: Executor, entries: Sequence[ActivityEntry]) -> None:
     """Record entries."""
     if len(entries) == 1:
-        await ex.run(_INSERT, params(entries[0]))
+        await ex.run(*_INSERT.one(entries[0]))
     elif entries:
-        await ex.run_many(_INSERT, [params(e) for e in entries])
+        await ex.run_many(*_INSERT.many(entries))
 
 
 async def for_entity(

@@ -34,7 +34,7 @@ async def list_for_item(ex: Executor, work_item_id: str, after: str, limit: int)
 
 async def insert(ex: Executor, comment: Comment) -> None:
     """Store a new comment."""
-    await ex.run(_INSERT, params(comment))
+    await ex.run(*_INSERT.one(comment))
 
 
 async def update(ex: Executor, comment: Comment) -> None:

@@ -6,7 +6,7 @@ from pm.core.dependencies import Dependency
 from pm.core.enums import DependencyType
 from pm.db.executor import Executor
 from pm.db.query import sql
-from pm.db.rows import columns, insert_query, mapper, params
+from pm.db.rows import columns, insert_query, mapper
 
 COLS = columns(Dependency)
 _row = mapper(Dependency, dependency_type=DependencyType)
@@ -70,7 +70,7 @@ async def touching(ex: Executor, item_id: str) -> list[Dependency]:
 
 async def insert(ex: Executor, dependency: Dependency) -> None:
     """Store a new dependency."""
-    await ex.run(_INSERT, params(dependency))
+    await ex.run(*_INSERT.one(dependency))
 
 
 async def delete(ex: Executor, dependency_id: str, now: int) -> None:

@@ -48,7 +48,7 @@ async def list_for_project(ex: Executor, project_id: str) -> list[ProjectMember]
 
 async def insert(ex: Executor, member: ProjectMember) -> None:
     """Add a member."""
-    await ex.run(_INSERT, params(member))
+    await ex.run(*_INSERT.one(member))
 
 
 async def update(ex: Executor, member: ProjectMember) -> None:

@@ -69,7 +69,7 @@ async def list_live(
 
 async def insert(ex: Executor, project: Project) -> None:
     """Store a new project."""
-    await ex.run(_INSERT, params(project))
+    await ex.run(*_INSERT.one(project))
 
 
 async def update(ex: Executor, project: Project) -> None:

@@ -49,7 +49,7 @@ async def active(ex: Executor, project_id: str) -> Sprint | None:
 
 async def insert(ex: Executor, sprint: Sprint) -> None:
     """Store a new sprint."""
-    await ex.run(_INSERT, params(sprint))
+    await ex.run(*_INSERT.one(sprint))
 
 
 async def update(ex: Executor, sprint: Sprint) -> None:

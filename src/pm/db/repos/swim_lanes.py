@@ -53,12 +53,12 @@ async def has_status(ex: Executor, project_id: str, status: str) -> bool:
 
 async def insert(ex: Executor, lane: SwimLane) -> None:
     """Store a new lane."""
-    await ex.run(_INSERT, params(lane))
+    await ex.run(*_INSERT.one(lane))
 
 
 async def insert_many(ex: Executor, lanes: Sequence[SwimLane]) -> None:
     """Store new lanes."""
-    await ex.run_many(_INSERT, [params(lane) for lane in lanes])
+    await ex.run_many(*_INSERT.many(lanes))
 
 
 async def update(ex: Executor, lane: SwimLane) -> None:

@@ -70,7 +70,7 @@ async def list_for_item(
 
 async def insert(ex: Executor, entry: TimeEntry) -> None:
     """Store a new time entry."""
-    await ex.run(_INSERT, params(entry))
+    await ex.run(*_INSERT.one(entry))
 
 
 async def update(ex: Executor, entry: TimeEntry) -> None:

@@ -174,7 +174,7 @@ async def count_with_status(ex: Executor, project_id: str, status: str) -> int:
 
 async def insert(ex: Executor, item: WorkItem) -> None:
     """Store a new work item."""
-    await ex.run(_INSERT, params(item))
+    await ex.run(*_INSERT.one(item))
 
 
 async def update(ex: Executor, item: WorkItem, changed: Iterable[str] | None = None) -> None:
