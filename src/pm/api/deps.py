@@ -11,6 +11,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from pm.api.headers import header
 from pm.api.ratelimit import RateLimiter
 from pm.auth.jwt import TokenVerifier
 from pm.core.actor import Actor
@@ -21,6 +22,7 @@ from pm.service.uow import Reader, Tenancy, UnitOfWork
 T = TypeVar("T")
 JSON = "application/json"
 ACTOR = "pm.actor"  # where AuthMiddleware leaves the actor in the ASGI scope's state
+SERVICES = "pm.services"  # ... and the services
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -65,7 +67,7 @@ class Context:
         With an Idempotency-Key header the answer is stored in the same transaction, and a
         retry gets the stored answer without writing anything again.
         """
-        key = self.request.headers.get("idempotency-key")
+        key = header(self.request.scope, b"idempotency-key")
         tenancy = self.services.tenancy
         if key is None:
             async with tenancy.unit_of_work(self.actor) as uow:
@@ -107,7 +109,8 @@ def _stored(status: int, body: bytes, replayed: bool = True) -> Response:
 
 def context(request: Request) -> Context:
     """The authenticated context of a request (see `AuthMiddleware`)."""
-    return Context(request, request.scope["state"][ACTOR], request.app.state.services)
+    state = request.scope["state"]
+    return Context(request, state[ACTOR], state[SERVICES])
 
 
 def actor_of(headers: Iterable[tuple[bytes, bytes]], services: Services) -> Actor:
@@ -130,10 +133,10 @@ def expected_version(request: Request, from_body: int | None) -> int | None:
     """The version the client expects: the body's `expected_version` or an If-Match header."""
     if from_body is not None:
         return from_body
-    header = request.headers.get("if-match")
-    if header is None:
+    given = header(request.scope, b"if-match")
+    if given is None:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
+    value = given.strip().removeprefix("W/").strip('"')
     if not value.isdigit() or len(value) > 10:
         raise InvalidInput(
             'If-Match must be the version number you last read, e.g. "3"', field="If-Match"

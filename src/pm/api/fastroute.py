@@ -30,6 +30,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pm.api.headers import header
+
 Endpoint = Callable[..., Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
 
@@ -135,7 +137,7 @@ async def json_body(request: Request, model: type[M]) -> M:
     raw = await request.body()
     if not raw:
         raise _invalid("missing", "Field required")
-    content_type = request.headers.get("content-type", "")
+    content_type = header(request.scope, b"content-type") or ""
     media = content_type.partition(";")[0].strip().lower()
     if not (
         media == "application/json"

@@ -8,7 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pm.api.deps import ACTOR, actor_of
+from pm.api.deps import ACTOR, SERVICES, Services, actor_of
 from pm.api.errors import domain_error_response, problem
 from pm.core.errors import DomainError
 from pm.core.ids import random_bytes
@@ -129,23 +129,26 @@ class AuthMiddleware:
     """Authenticates every request under the API prefix before it is routed.
 
     A missing or bad token is answered 401 here — before the body is even read, so nobody
-    learns the shape of a request without a token — and routes find the actor in the scope
-    (`pm.api.deps.context`). Doing it here also spares FastAPI a dependency per request.
+    learns the shape of a request without a token — and routes find the actor and the
+    services in the scope (`pm.api.deps.context`). Doing it here also spares FastAPI a
+    dependency per request.
     """
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
+    def __init__(self, app: ASGIApp, prefix: str, services: Services) -> None:
         self.app = app
         self.prefix = prefix
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        services = scope["app"].state.services
         try:
-            actor = actor_of(scope["headers"], services)
+            actor = actor_of(scope["headers"], self.services)
         except DomainError as exc:
             await domain_error_response(exc)(scope, receive, send)
             return
-        scope.setdefault("state", {})[ACTOR] = actor
+        state = scope.setdefault("state", {})
+        state[ACTOR] = actor
+        state[SERVICES] = self.services
         await self.app(scope, receive, send)

@@ -193,7 +193,7 @@ def create_app(
     app.state.ready_tenant = READY_TENANT
     errors.install(app)
     _install_routes(app)
-    _install_middleware(app, settings)
+    _install_middleware(app, settings, services)
     return app
 
 
@@ -243,9 +243,9 @@ def _install_routes(app: FastAPI) -> None:
     app.router.routes.sort(key=lambda route: not getattr(route, "path", "").startswith(API_PREFIX))
 
 
-def _install_middleware(app: FastAPI, settings: Settings) -> None:
+def _install_middleware(app: FastAPI, settings: Settings, services: Services) -> None:
     # Middleware added later wraps what came before: request id → CORS → auth → routes.
-    app.add_middleware(AuthMiddleware, prefix=API_PREFIX)
+    app.add_middleware(AuthMiddleware, prefix=API_PREFIX, services=services)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

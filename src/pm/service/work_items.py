@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import TypedDict
 
 from pm.core import activity, projects, work_items
@@ -141,7 +141,8 @@ async def update_work_item(
     check_version(current, expected_version, "work item")
     if "title" in patch:
         patch["title"] = projects.validate_title(patch["title"])
-    changed = replace(current, **patch)
+    # Bumped up front (one copy, not two); discarded when nothing changed.
+    changed = bump(current, uow.now, uow.actor.user_id, **patch)
     if changed.status != current.status and not await lane_repo.has_status(
         ex, current.project_id, changed.status
     ):
@@ -153,7 +154,6 @@ async def update_work_item(
     changes = activity.diff(current, changed, work_items.UPDATABLE_FIELDS)
     if not changes:
         return current
-    changed = bump(changed, uow.now, uow.actor.user_id)
     await repo.update(ex, changed, [c.field_name for c in changes])
     uow.log(EntityType.WORK_ITEM, changed.id, changed.project_id, "updated", changes)
     uow.emit(
