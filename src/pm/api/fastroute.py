@@ -25,7 +25,7 @@ from typing import Any, TypeVar, get_type_hints
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -132,9 +132,28 @@ def _answers_response(endpoint: Callable[..., Any]) -> bool:
     return isinstance(returned, type) and issubclass(returned, Response)
 
 
+async def read_body(request: Request) -> bytes:
+    """The whole request body, read straight from `receive` and kept where `Request.body`
+    finds it (so later calls return it): Starlette's `body()` goes through an async
+    generator and its bookkeeping, several µs per request for the usual one-message body.
+    """
+    message = await request.receive()
+    chunks = []
+    while True:
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+        message = await request.receive()
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = body  # Starlette's cache of the body
+    return body
+
+
 async def json_body(request: Request, model: type[M]) -> M:
     """The request's JSON body validated as `model`, or a RequestValidationError."""
-    raw = await request.body()
+    raw = await read_body(request)
     if not raw:
         raise _invalid("missing", "Field required")
     content_type = header(request.scope, b"content-type") or ""

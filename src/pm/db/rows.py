@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from enum import Enum
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pm.db.query import Query, Row, sql
@@ -67,12 +68,15 @@ class Insert:
     fields (a handful per table in practice).
     """
 
-    __slots__ = ("_by_fields", "cls", "full", "table")
+    __slots__ = ("_by_fields", "_values", "cls", "full", "names", "table")
 
     def __init__(self, table: str, cls: type) -> None:
         self.table = table
         self.cls = cls
-        self.full = self._statement(field_names(cls))
+        self.names = field_names(cls)
+        # Every field's value in one call (attrgetter of one name returns no tuple).
+        self._values = attrgetter(*self.names, *(() if len(self.names) > 1 else self.names))
+        self.full = self._statement(self.names)
         self._by_fields: dict[tuple[str, ...], Query] = {}
 
     def _statement(self, names: tuple[str, ...]) -> Query:
@@ -85,8 +89,7 @@ class Insert:
     def one(self, obj: object) -> tuple[Query, dict[str, object]]:
         """The statement and parameters inserting `obj`."""
         values: dict[str, object] = {}
-        for name in field_names(self.cls):
-            value = getattr(obj, name)
+        for name, value in zip(self.names, self._values(obj), strict=True):
             if value is not None:
                 values[name] = value if type(value) in _PLAIN else _bindable(value)
         names = tuple(values)
@@ -97,8 +100,10 @@ class Insert:
 
     def many(self, objs: Iterable[object]) -> tuple[Query, list[dict[str, object]]]:
         """One statement (every field) and a parameter set per object."""
-        names = field_names(self.cls)
-        return self.full, [{n: _bindable(getattr(obj, n)) for n in names} for obj in objs]
+        names = self.names
+        return self.full, [
+            dict(zip(names, map(_bindable, self._values(obj)), strict=True)) for obj in objs
+        ]
 
 
 def insert_query(table: str, cls: type) -> Insert:
