@@ -8,10 +8,12 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import FastAPI, Path, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.types import Message
 
 from pm.api.dtos.work_items import CreateWorkItem
-from pm.api.fastroute import FastRoute
+from pm.api.fastroute import FastRoute, read_body
 from tests.conftest import bearer
 from tests.helpers import API, create_project
 
@@ -116,3 +118,30 @@ async def test_the_openapi_operation_still_declares_the_body(client: httpx.Async
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/CreateWorkItem"}
     assert [p["name"] for p in operation["parameters"]] == ["project_id"]
+
+
+def _request(*messages: Message) -> Request:
+    queue = list(messages)
+
+    async def receive() -> Message:
+        return queue.pop(0)
+
+    return Request({"type": "http", "method": "POST", "headers": []}, receive)
+
+
+async def test_a_body_in_several_messages_is_read_whole_and_kept() -> None:
+    request = _request(
+        {"type": "http.request", "body": b'{"a":', "more_body": True},
+        {"type": "http.request", "body": b"1}", "more_body": False},
+    )
+    assert await read_body(request) == b'{"a":1}'
+    assert await request.body() == b'{"a":1}'  # Starlette finds it: nothing is read twice
+
+
+async def test_a_client_gone_before_the_body_ended_is_a_disconnect() -> None:
+    request = _request(
+        {"type": "http.request", "body": b'{"a":', "more_body": True},
+        {"type": "http.disconnect"},
+    )
+    with pytest.raises(ClientDisconnect):
+        await read_body(request)
