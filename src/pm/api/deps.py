@@ -84,14 +84,13 @@ class Context:
             scope["query_string"],
             await self.request.body(),
         )
-        async with tenancy.unit_of_work(self.actor) as uow:
-            stored = await idempotency.replay(uow, key, digest)
-            if stored is not None:
-                return _stored(stored.status_code, stored.body)
+
+        async def answer(uow: UnitOfWork) -> tuple[int, bytes]:
             result = await run(uow)
-            body = b"" if status == 204 else render(result)
-            await idempotency.remember(uow, key, digest, status, body)
-        return _stored(status, body, replayed=False)
+            return status, b"" if status == 204 else render(result)
+
+        stored, first = await idempotency.once(tenancy, self.actor, key, digest, answer)
+        return _stored(stored.status_code, stored.body, replayed=not first)
 
 
 def _response(status: int, result: object) -> Response:

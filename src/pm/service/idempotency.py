@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 
-from pm.core.errors import InvalidInput
+from pm.core.actor import Actor
+from pm.core.errors import DomainError, InvalidInput
 from pm.db.repos import idempotency as repo
 from pm.db.repos.idempotency import StoredResponse
-from pm.service.uow import UnitOfWork
+from pm.service.uow import Tenancy, UnitOfWork
+
+# A keyed write: runs in the unit of work and returns its answer (status, body).
+KeyedWrite = Callable[[UnitOfWork], Awaitable[tuple[int, bytes]]]
 
 
 def fingerprint(*parts: bytes) -> str:
@@ -19,20 +24,54 @@ def fingerprint(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-async def replay(
-    uow: UnitOfWork, key: str, digest: str, field: str = "Idempotency-Key"
-) -> StoredResponse | None:
-    """The stored answer for this key; the same key on a different request is invalid input."""
+class _Answered(Exception):
+    """The key already holds an answer: undo this attempt and give that answer."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__("answered before")
+        self.stored = stored
+
+
+async def once(
+    tenancy: Tenancy,
+    actor: Actor,
+    key: str,
+    digest: str,
+    write: KeyedWrite,
+    field: str = "Idempotency-Key",
+) -> tuple[StoredResponse, bool]:
+    """Run a keyed write at most once: (its answer, True), or (the first answer, False).
+
+    The write runs first, and its answer is stored under the key in the same unit of work.
+    Only when the key already holds an answer — a retry — or the write fails is the stored
+    answer looked up; this attempt's work is then undone and the first answer given (the
+    same key on a different request is invalid input). A first attempt, the usual case,
+    costs one statement for its key (the insert), not two.
+    """
+    try:
+        async with tenancy.unit_of_work(actor) as uow:
+            try:
+                status, body = await write(uow)
+            except DomainError:
+                await _answered_before(uow, key, digest, field)
+                raise
+            answer = StoredResponse(digest, status, body)
+            expired = uow.now - tenancy.idempotency_ttl
+            if not await repo.put(uow.ex, actor.user_id, key, answer, uow.now, expired):
+                await _answered_before(uow, key, digest, field)
+                raise RuntimeError(f"idempotency key {key!r} is taken but holds no answer")
+    except _Answered as answered:
+        return answered.stored, False
+    return answer, True
+
+
+async def _answered_before(uow: UnitOfWork, key: str, digest: str, field: str) -> None:
+    """Raise _Answered with the key's unexpired answer, if it has one (InvalidInput when it
+    answered a different request)."""
     not_before = uow.now - uow.tenancy.idempotency_ttl
     stored = await repo.get(uow.ex, uow.actor.user_id, key, not_before)
-    if stored is not None and stored.fingerprint != digest:
+    if stored is None:
+        return
+    if stored.fingerprint != digest:
         raise InvalidInput(f"this {field} was already used for a different request", field=field)
-    return stored
-
-
-async def remember(uow: UnitOfWork, key: str, digest: str, status: int, body: bytes) -> None:
-    """Store the answer in the same transaction as the write it describes.
-
-    Expired answers are forgotten with the tenant's other housekeeping (`Tenancy`).
-    """
-    await repo.put(uow.ex, uow.actor.user_id, key, StoredResponse(digest, status, body), uow.now)
+    raise _Answered(stored)

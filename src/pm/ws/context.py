@@ -71,14 +71,14 @@ class CommandContext:
         payload = getattr(self.message, case).SerializeToString(deterministic=True)
         digest = idempotency.fingerprint(b"ws", case.encode(), payload)
         key = f"ws:{message_id}"
-        async with tenancy.unit_of_work(self.actor) as uow:
-            stored = await idempotency.replay(uow, key, digest, field="message_id")
-            if stored is not None:
-                return stored.body
-            result = await run(uow)
-            frame = envelope(message_id, reply(result))
-            await idempotency.remember(uow, key, digest, 200, frame)
-        return frame
+
+        async def answer(uow: UnitOfWork) -> tuple[int, bytes]:
+            return 200, envelope(message_id, reply(await run(uow)))
+
+        stored, _ = await idempotency.once(
+            tenancy, self.actor, key, digest, answer, field="message_id"
+        )
+        return stored.body
 
     async def announce(self, run: Callable[[UnitOfWork], Awaitable[Any]], *kinds: str) -> bytes:
         """Run a use case whose reply is the event it emits, of one of `kinds`.

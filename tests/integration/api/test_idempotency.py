@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -87,3 +88,51 @@ async def test_malformed_key_is_422(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["field"] == "Idempotency-Key"
+
+
+async def test_simultaneous_retries_write_once_and_all_get_the_first_answer(
+    client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    project = await create_project(client, bearer())
+    url = f"{API}/projects/{project['id']}/work-items"
+    headers = {**bearer(), "Idempotency-Key": "burst"}
+    before = _count(data_dir, "pm_work_items")
+    answers = await asyncio.gather(
+        *(
+            client.post(url, json={"item_type": "task", "title": "T"}, headers=headers)
+            for _ in range(6)
+        )
+    )
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
+    assert _count(data_dir, "pm_work_items") == before + 1
+
+
+async def test_a_retry_that_would_now_fail_gets_the_first_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    # The second attempt's work fails (the project key is taken by the first attempt);
+    # the retry still gets the first answer, not the conflict.
+    headers = {**bearer(), "Idempotency-Key": "make-project"}
+    body = {"key": "ONCE", "title": "Once"}
+    first = await client.post(f"{API}/projects", json=body, headers=headers)
+    second = await client.post(f"{API}/projects", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+
+
+async def test_an_expired_key_can_be_used_again(client: httpx.AsyncClient, data_dir: Path) -> None:
+    project = await create_project(client, bearer())
+    url = f"{API}/projects/{project['id']}/work-items"
+    headers = {**bearer(), "Idempotency-Key": "old"}
+    first = await client.post(url, json={"item_type": "story", "title": "A"}, headers=headers)
+    with sqlite3.connect(data_dir / "tenants" / "acme" / "main.db") as db:
+        db.execute("UPDATE pm_idempotency_keys SET created_at = 0 WHERE key = 'old'")
+    again = await client.post(url, json={"item_type": "story", "title": "B"}, headers=headers)
+    assert again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    assert again.json()["id"] != first.json()["id"]
+    replay = await client.post(url, json={"item_type": "story", "title": "B"}, headers=headers)
+    assert replay.json() == again.json()

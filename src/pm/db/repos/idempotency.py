@@ -11,12 +11,14 @@ _GET = sql(
     "SELECT fingerprint, status_code, response_body FROM pm_idempotency_keys "
     "WHERE user_id = :user_id AND key = :key AND created_at >= :not_before"
 )
+# A key taken by an unexpired answer keeps it (no row changes); an expired one is reused.
 _PUT = sql(
     "INSERT INTO pm_idempotency_keys (user_id, key, fingerprint, status_code, "
     "response_body, created_at) VALUES (:user_id, :key, :fingerprint, :status_code, "
     ":response_body, :created_at) ON CONFLICT (user_id, key) DO UPDATE SET "
     "fingerprint = excluded.fingerprint, status_code = excluded.status_code, "
-    "response_body = excluded.response_body, created_at = excluded.created_at"
+    "response_body = excluded.response_body, created_at = excluded.created_at "
+    "WHERE pm_idempotency_keys.created_at < :not_before"
 )
 _PURGE = sql("DELETE FROM pm_idempotency_keys WHERE created_at < :not_before")
 
@@ -36,9 +38,12 @@ async def get(ex: Executor, user_id: str, key: str, not_before: int) -> StoredRe
     return None if row is None else StoredResponse(row[0], int(row[1]), bytes(row[2]))
 
 
-async def put(ex: Executor, user_id: str, key: str, response: StoredResponse, now: int) -> None:
-    """Remember a response (replacing an expired one under the same key)."""
-    await ex.run(
+async def put(
+    ex: Executor, user_id: str, key: str, response: StoredResponse, now: int, not_before: int
+) -> bool:
+    """Remember a response under (user, key); False when the key holds an answer given at or
+    after `not_before` (that answer stays)."""
+    changed = await ex.run(
         _PUT,
         {
             "user_id": user_id,
@@ -47,8 +52,10 @@ async def put(ex: Executor, user_id: str, key: str, response: StoredResponse, no
             "status_code": response.status_code,
             "response_body": response.body,
             "created_at": now,
+            "not_before": not_before,
         },
     )
+    return changed > 0
 
 
 async def purge(ex: Executor, not_before: int) -> int:
