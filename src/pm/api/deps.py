@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -16,6 +15,7 @@ from pm.api.ratelimit import RateLimiter
 from pm.auth.jwt import TokenVerifier
 from pm.core.actor import Actor
 from pm.core.errors import InvalidInput, Unauthenticated
+from pm.core.records import record
 from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
 
@@ -26,7 +26,7 @@ SERVICES = "pm.services"  # ... and the services
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Services:
     """What the API needs from the rest of the server (built by the app factory)."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
 from pm.core.errors import InvalidInput
+from pm.core.records import record
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -24,7 +24,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageOut(Generic[T]):
     """What routes serialise (the schema above documents it)."""
 

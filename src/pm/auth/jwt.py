@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
 from pm.core.actor import Actor
 from pm.core.errors import Unauthenticated
+from pm.core.records import record
 from pm.core.tenants import validate_tenant_id
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
@@ -22,7 +22,7 @@ MAX_TOKEN_LENGTH = 8192
 _CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JwtConfig:
     """How tokens are checked: one pinned algorithm, its key, optional audience and issuer."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pm.core.enums import EntityType
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FieldChange:
     """One field's old and new value, rendered as text (None = absent)."""
 
@@ -17,7 +17,7 @@ class FieldChange:
     new_value: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActivityEntry:
     """One row of the append-only activity log."""
 

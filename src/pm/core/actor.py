@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Actor:
     """The user performing a request, in their tenant (a tenant admin may do everything)."""
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pm.core.errors import Forbidden, InvalidInput
+from pm.core.records import record
 
 MAX_CONTENT = 65_536
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     """A comment on a work item; only its author may edit or delete it."""
 

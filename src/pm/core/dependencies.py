@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
 
 from pm.core.enums import DependencyType
 from pm.core.errors import Conflict, InvalidInput
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dependency:
     """`blocking_item_id` blocks `blocked_item_id` (for relates_to the order is normalised)."""
 
@@ -56,7 +56,7 @@ def validate_new(
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ItemDependencies:
     """An item's links: what blocks it, what it blocks, and what merely relates to it."""
 

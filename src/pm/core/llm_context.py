@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LlmContextEntry:
     """One documentation row; higher `priority` means more important to read first."""
 

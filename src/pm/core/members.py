@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from pm.core.errors import Forbidden, InvalidInput, NotFound
+from pm.core.records import record
 
 
 class Role(StrEnum):
@@ -20,7 +20,7 @@ class Role(StrEnum):
 _RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectMember:
     """A user's role in a project."""
 

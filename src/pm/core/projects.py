@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pm.core.enums import ProjectStatus
 from pm.core.errors import InvalidInput
+from pm.core.records import record
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Project:
     """A project; `next_work_item_number` numbers its items (KEY-1, KEY-2, ...)."""
 

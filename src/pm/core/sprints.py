@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pm.core.enums import SprintStatus
 from pm.core.errors import Conflict, InvalidInput
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sprint:
     """A sprint of one project."""
 

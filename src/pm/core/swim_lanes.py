@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pm.core.errors import Conflict, InvalidInput
+from pm.core.records import record
 
 STATUS_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -20,7 +21,7 @@ DEFAULT_LANES: tuple[tuple[str, str], ...] = (
 DEFAULT_STATUS = DEFAULT_LANES[0][0]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SwimLane:
     """One column of a project's board."""
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pm.core.errors import Forbidden, InvalidInput
+from pm.core.records import record
 
 MAX_DURATION = 2**31 - 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimeEntry:
     """Time spent by a user on a work item; `ended_at` None means the timer is running."""
 

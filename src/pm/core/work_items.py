@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pm.core.enums import Priority, WorkItemType
 from pm.core.errors import InvalidInput
+from pm.core.records import record
 
 ITEM_KEY_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
@@ -19,7 +19,7 @@ ALLOWED_PARENT: dict[WorkItemType, WorkItemType | None] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkItem:
     """An epic, story or task; `key` is the project key plus `item_number` (PONE-42)."""
 
@@ -45,7 +45,7 @@ class WorkItem:
     deleted_at: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WorkItemDetail(WorkItem):
     """A work item with the ids above it (parent first) and below it (nearest first)."""
 

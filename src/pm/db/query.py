@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from pm.core.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class CompiledSql:
     """SQL text for one dialect, plus the parameter order for positional dialects."""
 

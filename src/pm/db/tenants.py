@@ -7,10 +7,10 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from pm.core.errors import TenantUnknown
+from pm.core.records import record
 from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
 from pm.db import migrate
 from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
@@ -18,7 +18,7 @@ from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StorageConfig:
     """What the manager needs to know about where and how tenants are stored."""
 

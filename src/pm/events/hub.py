@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pm.core.records import record
 from pm.db.repos.events import StoredEvent
 from pm.proto import messages_pb2 as pb
 
@@ -25,7 +26,7 @@ class Subscriber(Protocol):
         """The user's access changed: close the connection (the client resubscribes)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Topics:
     """What a subscriber listens to: projects, sprints and work items."""
 

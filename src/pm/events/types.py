@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pm.core.activity import FieldChange
+from pm.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Event:
     """One change, addressed to the subscribers of its project, sprint and work item.
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.core.errors import InvalidInput
+from pm.core.records import record
 from pm.db.repos import activity as repo
 from pm.service import access, lookups
 from pm.service.access import VIEW
@@ -15,7 +14,7 @@ from pm.service.uow import Reader
 FIRST_PAGE = repo.AFTER_ALL
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ActivityPage:
     """An offset page of an entity's entries (newest first) and how many it has in all."""
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pm.core.errors import ResyncRequired
+from pm.core.records import record
 from pm.db.repos import events as repo
 from pm.db.repos.events import StoredEvent
 from pm.service import access, lookups
@@ -12,7 +11,7 @@ from pm.service.access import VIEW
 from pm.service.uow import Reader
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventPage:
     """Events after a resume point, and the newest seq at the time of reading."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypedDict
 
 from pm.core import activity, projects, sprints
 from pm.core.enums import EntityType, SprintStatus
 from pm.core.ids import new_id
+from pm.core.records import record
 from pm.core.sprints import Sprint
 from pm.core.versioning import bump, check_version
 from pm.core.work_items import WorkItem
@@ -19,7 +20,7 @@ from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewSprint:
     """What a caller supplies to plan a sprint."""
 

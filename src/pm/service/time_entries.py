@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypedDict
 
 from pm.core import activity, time_entries
@@ -10,6 +10,7 @@ from pm.core.enums import EntityType
 from pm.core.errors import NotFound
 from pm.core.ids import new_id
 from pm.core.members import Role
+from pm.core.records import record
 from pm.core.time_entries import UPDATABLE_FIELDS, TimeEntry
 from pm.core.work_items import WorkItem
 from pm.db.repos import time_entries as repo
@@ -20,7 +21,7 @@ from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimeEntryList:
     """A page of a work item's time entries (newest first) and how many it has in all."""
 
@@ -28,7 +29,7 @@ class TimeEntryList:
     total_count: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TimerStart:
     """The timer just started, and the caller's timer it stopped (if one was running)."""
 
@@ -36,7 +37,7 @@ class TimerStart:
     stopped_entry: TimeEntry | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunningTimer:
     """The caller's running timer, or None."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import TypedDict
 
 from pm.core import activity, projects, work_items
 from pm.core.enums import EntityType, Priority, WorkItemType
 from pm.core.errors import InvalidInput
 from pm.core.ids import new_id
+from pm.core.records import record
 from pm.core.sprints import accepts_items
 from pm.core.swim_lanes import DEFAULT_STATUS
 from pm.core.versioning import bump, check_version
@@ -25,7 +26,7 @@ from pm.service.uow import Reader, UnitOfWork
 _FIELDS = tuple(f.name for f in fields(WorkItem))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewWorkItem:
     """What a caller supplies to create a work item."""
 

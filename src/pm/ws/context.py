@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pm.core.actor import Actor
+from pm.core.records import record
 from pm.events.codec import event_payload
 from pm.events.types import Event
 from pm.proto import messages_pb2 as pb
@@ -18,7 +18,7 @@ T = TypeVar("T")
 Reply = tuple[str, Any]  # (payload case name, protobuf message)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WsServices:
     """What the WebSocket layer needs from the rest of the server."""
 

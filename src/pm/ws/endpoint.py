@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from google.protobuf.message import DecodeError
 from starlette.responses import Response
@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 
 from pm.auth.jwt import LEEWAY_SECONDS, TokenVerifier
 from pm.core.errors import DomainError
+from pm.core.records import record
 from pm.events.hub import Hub
 from pm.proto import messages_pb2 as pb
 from pm.ws import dispatch
@@ -35,7 +36,7 @@ from pm.ws.registry import ConnectionRegistry
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WsRuntime:
     """Everything the endpoint needs, built once by the app factory."""
 

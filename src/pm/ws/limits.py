@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pm.core.records import record
 
 # Close codes (1000-1015 are RFC 6455's; 4000-4999 are ours). Documented in docs/protocol.md.
 CLOSE_NORMAL = 1000
@@ -19,7 +19,7 @@ SUBPROTOCOL = "pm.v1"
 BEARER_PROTOCOL_PREFIX = "bearer."
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WsLimits:
     """Limits of one server process (see .env.example for each setting)."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +9,7 @@ from starlette.responses import Response
 
 from pm.api.deps import context
 from pm.api.errors import RESPONSES, problem_doc
+from pm.core.records import record
 from pm.events.codec import event_to_dict
 from pm.service import events as svc
 from pm.service.uow import Reader
@@ -17,7 +17,7 @@ from pm.service.uow import Reader
 router = APIRouter(tags=["events"], responses=RESPONSES)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventOut:
     """One committed change, in stream order."""
 
@@ -30,7 +30,7 @@ class EventOut:
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventStream:
     """Events after `since_seq`; resume from `next_since_seq`. `last_seq` is the stream's end."""
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pm.core.records import record
 from pm.db.executor import Executor
 from pm.db.query import Row, sql
 
@@ -36,7 +35,7 @@ _PURGE = sql(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredEvent:
     """One committed event: its place in the stream, its routing and its encoded body."""
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from pm.core.records import record
 from pm.db.executor import Executor
 from pm.db.query import sql
 
@@ -23,7 +22,7 @@ _PUT = sql(
 _PURGE = sql("DELETE FROM pm_idempotency_keys WHERE created_at < :not_before")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoredResponse:
     """What was answered the first time."""
 

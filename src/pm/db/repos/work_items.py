@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pm.core.enums import Priority, WorkItemType
 from pm.core.members import Role
+from pm.core.records import record
 from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
 from pm.db.executor import Executor
 from pm.db.query import Query, sql
@@ -63,7 +63,7 @@ _DELETE_PROJECT = sql(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ItemFilter:
     """Filters of the per-project list; None means "any"."""
 

@@ -1,0 +1,43 @@
+"""`@record`: immutable for the type checker, hashable and comparable by value at run time."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from pathlib import Path
+
+from mypy import api as mypy_api
+
+from pm.core.records import record
+
+
+@record
+class Point:
+    x: int
+    y: int = 0
+
+
+def test_records_compare_and_hash_by_value_and_copy_with_replace() -> None:
+    assert Point(1, 2) == Point(1, 2)
+    assert hash(Point(1, 2)) == hash(Point(1, 2))
+    assert {Point(1), Point(1)} == {Point(1)}
+    assert replace(Point(1, 2), y=5) == Point(1, 5)
+    assert [f.name for f in fields(Point)] == ["x", "y"]
+    assert not hasattr(Point(1), "__dict__")  # slotted
+
+
+def test_assigning_a_field_is_a_type_error(tmp_path: Path) -> None:
+    # Immutability is enforced by mypy --strict (CI), not by a run-time __setattr__ hook.
+    source = tmp_path / "mutate.py"
+    source.write_text(
+        "from pm.core.records import record\n\n@record\nclass P:\n    x: int\n\np = P(1)\np.x = 2\n"
+    )
+    out, _, status = mypy_api.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(source)]
+    )
+    assert status == 1
+    assert 'Property "x" defined in "P" is read-only' in out
+
+
+def test_building_a_record_goes_through_no_setattr_hook() -> None:
+    # What makes records quick to build (frozen dataclasses route each field through one).
+    assert Point.__setattr__ is object.__setattr__
