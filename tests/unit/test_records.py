@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
+import pytest
 from mypy import api as mypy_api
 
-from pm.core.records import record
+from pm.core.records import evolve, record
 
 
 @record
@@ -41,3 +42,21 @@ def test_assigning_a_field_is_a_type_error(tmp_path: Path) -> None:
 def test_building_a_record_goes_through_no_setattr_hook() -> None:
     # What makes records quick to build (frozen dataclasses route each field through one).
     assert Point.__setattr__ is object.__setattr__
+
+
+def test_evolve_copies_with_changes_like_replace() -> None:
+    point = Point(1, 2)
+    assert evolve(point, y=7) == replace(point, y=7) == Point(1, 7)
+    assert evolve(point) == point
+    assert evolve(point) is not point
+    with pytest.raises(TypeError, match="no field 'z'"):
+        evolve(point, z=1)
+
+
+@record
+class Single:
+    only: str
+
+
+def test_evolve_a_record_of_one_field() -> None:
+    assert evolve(Single("a"), only="b") == Single("b")

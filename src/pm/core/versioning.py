@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from pm.core.errors import Conflict
+from pm.core.records import evolve
 
 
 class Versioned(Protocol):
@@ -32,6 +32,4 @@ V = TypeVar("V", bound=Versioned)
 def bump(entity: V, now: int, user_id: str, **changes: Any) -> V:
     """The entity (a versioned dataclass) with `changes`, its version bumped, and who
     changed it when (`updated_at`, `updated_by`)."""
-    return replace(  # type: ignore[type-var]  # every versioned entity is a dataclass
-        entity, **changes, version=entity.version + 1, updated_at=now, updated_by=user_id
-    )
+    return evolve(entity, **changes, version=entity.version + 1, updated_at=now, updated_by=user_id)

@@ -30,13 +30,20 @@ def columns(cls: type, alias: str | None = None) -> str:
     return ", ".join(prefix + name for name in field_names(cls))
 
 
+def _converter(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An enum class converts through a dict of its values (`Enum(value)` costs ~0.5 µs)."""
+    if isinstance(convert, type) and issubclass(convert, Enum):
+        return {member.value: member for member in convert}.__getitem__
+    return convert
+
+
 def mapper(cls: type[T], **converters: Callable[[Any], Any]) -> Callable[[Row], T]:
     """A function building `cls` from a row selected with `columns(cls)`."""
     names = field_names(cls)
     unknown = set(converters) - set(names)
     if unknown:
         raise ValueError(f"{cls.__name__} has no fields {sorted(unknown)}")
-    conv = [(i, converters[n]) for i, n in enumerate(names) if n in converters]
+    conv = [(i, _converter(converters[n])) for i, n in enumerate(names) if n in converters]
     if not conv:
         return lambda row: cls(*row)
 

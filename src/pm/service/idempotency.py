@@ -17,11 +17,8 @@ KeyedWrite = Callable[[UnitOfWork], Awaitable[tuple[int, bytes]]]
 
 def fingerprint(*parts: bytes) -> str:
     """A digest of what makes two requests "the same request"."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(len(part).to_bytes(8, "big"))
-        digest.update(part)
-    return digest.hexdigest()
+    framed = b"".join(len(part).to_bytes(8, "big") + part for part in parts)
+    return hashlib.sha256(framed).hexdigest()
 
 
 class _Answered(Exception):
