@@ -16,7 +16,8 @@ from pm.core.work_items import WorkItem, parse_item_key
 from pm.db.executor import Executor
 from pm.db.repos import comments, projects, sprints, work_items
 from pm.service import access
-from pm.service.uow import Reader
+from pm.service.access import EDIT
+from pm.service.uow import Reader, UnitOfWork
 
 
 async def guard(
@@ -36,6 +37,20 @@ async def project(reader: Reader, project_id: str, need: Role) -> Project:
         raise NotFound("project", project_id)
     _check(reader, found[0].id, found[1], need, "project", project_id)
     return found[0]
+
+
+async def project_taking_item_number(uow: UnitOfWork, project_id: str) -> tuple[Project, int]:
+    """The live project with the next work item number taken (EDIT role), or NotFound.
+
+    One statement instead of a lookup and an update; when the caller may not create items
+    (or the creation fails later), the unit of work is rolled back and the number with it.
+    """
+    found = await projects.take_item_number_with_role(uow.ex, project_id, uow.actor.user_id)
+    if found is None:
+        raise NotFound("project", project_id)
+    project, role, number = found
+    _check(uow, project.id, role, EDIT, "project", project_id)
+    return project, number
 
 
 async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:

@@ -14,7 +14,6 @@ from pm.core.sprints import accepts_items
 from pm.core.swim_lanes import DEFAULT_STATUS
 from pm.core.versioning import bump, check_version
 from pm.core.work_items import WorkItem, WorkItemDetail
-from pm.db.repos import projects as project_repo
 from pm.db.repos import swim_lanes as lane_repo
 from pm.db.repos import work_items as repo
 from pm.db.repos.work_items import ItemFilter
@@ -59,7 +58,7 @@ class WorkItemPatch(TypedDict, total=False):
 async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -> WorkItem:
     """Create an epic, story or task in a project."""
     ex = uow.ex
-    project = await lookups.project(uow, project_id, EDIT)
+    project, number = await lookups.project_taking_item_number(uow, project_id)
     title = projects.validate_title(new.title)
     parent = None
     if new.parent_id is not None:
@@ -70,7 +69,6 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
         work_items.validate_status(status, await lane_repo.statuses(ex, project_id))
     if new.sprint_id is not None:
         await _check_sprint(uow, new.sprint_id, new.item_type, project_id)
-    number = await project_repo.take_item_number(ex, project_id)
     user, now = uow.actor.user_id, uow.now
     item = WorkItem(
         new_id(),

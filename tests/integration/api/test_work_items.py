@@ -307,3 +307,23 @@ def _counts(db: sqlite3.Connection) -> tuple[int, int]:
     items = db.execute("SELECT COUNT(*) FROM pm_work_items").fetchone()[0]
     log = db.execute("SELECT COUNT(*) FROM pm_activity_log").fetchone()[0]
     return items, log
+
+
+async def test_refused_or_failed_creations_take_no_item_number(client: httpx.AsyncClient) -> None:
+    # Taking the number, reading the project and the caller's role is one statement; a
+    # creation refused (viewer, stranger) or failing (bad status) rolls the number back.
+    project = await create_project(client, bearer(), key="NUMS")
+    pid = project["id"]
+    await add_member(client, bearer(), pid, "bob", "viewer")
+    url = f"{API}/projects/{pid}/work-items"
+    story = {"item_type": "story", "title": "S"}
+    first = await create_item(client, bearer(), pid, "story", "First")
+    assert (await client.post(url, json=story, headers=bearer(user="bob"))).status_code == 403
+    assert (await client.post(url, json=story, headers=bearer(user="eve"))).status_code == 404
+    bad = await client.post(url, json={**story, "status": "nowhere"}, headers=bearer())
+    assert bad.status_code == 422
+    second = await create_item(client, bearer(), pid, "story", "Second")
+    assert (first["item_number"], second["item_number"]) == (1, 2)
+    assert second["key"] == "NUMS-2"
+    shown = (await client.get(f"{API}/projects/{pid}", headers=bearer())).json()
+    assert shown["next_work_item_number"] == 3

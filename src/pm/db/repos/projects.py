@@ -31,9 +31,12 @@ _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 )
-_TAKE_NUMBER = sql(
+# Takes the next work item number and reads the project and the user's role, in one
+# statement: creating an item needs all three (a refused or failed creation is rolled back).
+_TAKE_NUMBER_WITH_ROLE = sql(
     "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
-    "WHERE id = :id RETURNING next_work_item_number - 1"
+    f"WHERE id = :id AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
+    "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id)"
 )
 
 
@@ -82,9 +85,13 @@ async def update(ex: Executor, project: Project) -> None:
     )
 
 
-async def take_item_number(ex: Executor, project_id: str) -> int:
-    """Reserve the project's next work item number (inside the write transaction)."""
-    row = await ex.one(_TAKE_NUMBER, {"id": project_id})
+async def take_item_number_with_role(
+    ex: Executor, project_id: str, user_id: str
+) -> tuple[Project, Role | None, int] | None:
+    """Reserve a live project's next work item number (inside the write transaction); with
+    the project (as updated) and `user_id`'s role in it — or None for no live project."""
+    row = await ex.one(_TAKE_NUMBER_WITH_ROLE, {"id": project_id, "user_id": user_id})
     if row is None:
-        raise LookupError(f"project {project_id} vanished inside its transaction")
-    return int(row[0])
+        return None
+    project = _row(row[:-1])
+    return project, None if row[-1] is None else Role(row[-1]), project.next_work_item_number - 1
