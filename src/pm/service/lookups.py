@@ -39,18 +39,20 @@ async def project(reader: Reader, project_id: str, need: Role) -> Project:
     return found[0]
 
 
-async def project_taking_item_number(uow: UnitOfWork, project_id: str) -> tuple[Project, int]:
-    """The live project with the next work item number taken (EDIT role), or NotFound.
+async def project_taking_item_number(
+    uow: UnitOfWork, project_id: str, status: str
+) -> projects.TakenNumber:
+    """The live project with its next work item number taken (EDIT role), or NotFound.
 
-    One statement instead of a lookup and an update; when the caller may not create items
-    (or the creation fails later), the unit of work is rolled back and the number with it.
+    One statement instead of three (lookup, status lane, number); when the caller may not
+    create items, or the creation fails later, the unit of work is rolled back and the
+    number with it.
     """
-    found = await projects.take_item_number_with_role(uow.ex, project_id, uow.actor.user_id)
-    if found is None:
+    taken = await projects.take_item_number(uow.ex, project_id, uow.actor.user_id, status)
+    if taken is None:
         raise NotFound("project", project_id)
-    project, role, number = found
-    _check(uow, project.id, role, EDIT, "project", project_id)
-    return project, number
+    _check(uow, taken.project.id, taken.role, EDIT, "project", project_id)
+    return taken
 
 
 async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:

@@ -58,14 +58,15 @@ class WorkItemPatch(TypedDict, total=False):
 async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -> WorkItem:
     """Create an epic, story or task in a project."""
     ex = uow.ex
-    project, number = await lookups.project_taking_item_number(uow, project_id)
+    status = new.status if new.status is not None else DEFAULT_STATUS
+    taken = await lookups.project_taking_item_number(uow, project_id, status)
+    project, number = taken.project, taken.number
     title = projects.validate_title(new.title)
     parent = None
     if new.parent_id is not None:
         parent = await lookups.referenced_item(ex, new.parent_id, "parent_id")
     work_items.validate_parent(new.item_type, project_id, parent)
-    status = new.status if new.status is not None else DEFAULT_STATUS
-    if not await lane_repo.has_status(ex, project_id, status):
+    if not taken.status_has_lane:
         work_items.validate_status(status, await lane_repo.statuses(ex, project_id))
     if new.sprint_id is not None:
         await _check_sprint(uow, new.sprint_id, new.item_type, project_id)

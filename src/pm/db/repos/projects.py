@@ -5,6 +5,7 @@ from __future__ import annotations
 from pm.core.enums import ProjectStatus
 from pm.core.members import Role
 from pm.core.projects import UPDATABLE_FIELDS, Project
+from pm.core.records import record
 from pm.db.executor import Executor
 from pm.db.query import sql
 from pm.db.rows import columns, insert_query, mapper, params, update_query
@@ -31,13 +32,26 @@ _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 )
-# Takes the next work item number and reads the project and the user's role, in one
-# statement: creating an item needs all three (a refused or failed creation is rolled back).
-_TAKE_NUMBER_WITH_ROLE = sql(
+# Prepares a work item's creation in one statement: takes the project's next item number
+# and reads the project, the user's role in it and whether the item's status has a live
+# lane (a refused or failed creation is rolled back, and the number with it).
+_TAKE_NUMBER = sql(
     "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
     f"WHERE id = :id AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
-    "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id)"
+    "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
+    "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = pm_projects.id "
+    "AND l.status_value = :status AND l.deleted_at IS NULL)"
 )
+
+
+@record
+class TakenNumber:
+    """A work item number reserved in a project, with what creating the item checks."""
+
+    project: Project  # as updated (its next number is past the one taken)
+    role: Role | None  # the user's role in the project
+    number: int
+    status_has_lane: bool  # whether the new item's status has a live lane
 
 
 async def get(ex: Executor, project_id: str) -> Project | None:
@@ -85,13 +99,14 @@ async def update(ex: Executor, project: Project) -> None:
     )
 
 
-async def take_item_number_with_role(
-    ex: Executor, project_id: str, user_id: str
-) -> tuple[Project, Role | None, int] | None:
-    """Reserve a live project's next work item number (inside the write transaction); with
-    the project (as updated) and `user_id`'s role in it — or None for no live project."""
-    row = await ex.one(_TAKE_NUMBER_WITH_ROLE, {"id": project_id, "user_id": user_id})
+async def take_item_number(
+    ex: Executor, project_id: str, user_id: str, status: str
+) -> TakenNumber | None:
+    """Reserve a live project's next work item number (inside the write transaction), or
+    None for no live project; see `TakenNumber` for what comes with it."""
+    row = await ex.one(_TAKE_NUMBER, {"id": project_id, "user_id": user_id, "status": status})
     if row is None:
         return None
-    project = _row(row[:-1])
-    return project, None if row[-1] is None else Role(row[-1]), project.next_work_item_number - 1
+    project = _row(row[:-2])
+    role = None if row[-2] is None else Role(row[-2])
+    return TakenNumber(project, role, project.next_work_item_number - 1, bool(row[-1]))
