@@ -70,6 +70,21 @@ async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:
     return found[0]
 
 
+async def work_item_with_lane(
+    reader: Reader, id_or_key: str, need: Role, status: str
+) -> tuple[WorkItem, bool]:
+    """`work_item`, and whether `status` has a live lane in the item's project."""
+    key = parse_item_key(id_or_key)
+    found = await work_items.get_with_role_and_lane(
+        reader.ex, key if key is not None else id_or_key, reader.actor.user_id, status
+    )
+    if found is None:
+        raise NotFound("work item", id_or_key)
+    item, role, has_lane = found
+    _check(reader, item.project_id, role, need, "work item", id_or_key)
+    return item, has_lane
+
+
 def _check(
     reader: Reader, project_id: str, role: Role | None, need: Role, entity: str, ident: str
 ) -> None:

@@ -137,15 +137,17 @@ async def update_work_item(
 ) -> WorkItem:
     """Change fields of a work item, moving it in the hierarchy or between sprints."""
     ex = uow.ex
-    current = await lookups.work_item(uow, id_or_key, EDIT)
+    status = patch.get("status")
+    if status is None:
+        current, status_has_lane = await lookups.work_item(uow, id_or_key, EDIT), True
+    else:
+        current, status_has_lane = await lookups.work_item_with_lane(uow, id_or_key, EDIT, status)
     check_version(current, expected_version, "work item")
     if "title" in patch:
         patch["title"] = projects.validate_title(patch["title"])
     # Bumped up front (one copy, not two); discarded when nothing changed.
     changed = bump(current, uow.now, uow.actor.user_id, **patch)
-    if changed.status != current.status and not await lane_repo.has_status(
-        ex, current.project_id, changed.status
-    ):
+    if changed.status != current.status and not status_has_lane:
         work_items.validate_status(changed.status, await lane_repo.statuses(ex, current.project_id))
     if changed.parent_id != current.parent_id:
         await _check_move(uow, current, changed.parent_id)

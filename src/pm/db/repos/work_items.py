@@ -29,6 +29,21 @@ _BY_KEY_WITH_ROLE = sql(
     f"ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
     "AND w.item_number = :number AND w.deleted_at IS NULL"
 )
+# The same lookups, also telling whether a status has a live lane in the item's project
+# (a status change checks that; one statement instead of two).
+_HAS_LANE = (
+    "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = w.project_id "
+    "AND l.status_value = :status AND l.deleted_at IS NULL)"
+)
+_GET_WITH_ROLE_AND_LANE = sql(
+    f"SELECT {columns(WorkItem, 'w')}, m.role, {_HAS_LANE} FROM pm_work_items w "
+    f"{_ROLE_JOIN} WHERE w.id = :id AND w.deleted_at IS NULL"
+)
+_BY_KEY_WITH_ROLE_AND_LANE = sql(
+    f"SELECT {columns(WorkItem, 'w')}, m.role, {_HAS_LANE} FROM pm_work_items w "
+    f"JOIN pm_projects p ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
+    "AND w.item_number = :number AND w.deleted_at IS NULL"
+)
 _STAMP = ("version", "updated_at", "updated_by")
 _INSERT = insert_query("pm_work_items", WorkItem)
 _WRITABLE = frozenset(_WRITE_FIELDS)
@@ -136,6 +151,19 @@ async def get_by_key_with_role(
     values = {"project_key": project_key, "number": number, "user_id": user_id}
     row = await ex.one(_BY_KEY_WITH_ROLE, values)
     return None if row is None else (_row(row[:-1]), _role(row[-1]))
+
+
+async def get_with_role_and_lane(
+    ex: Executor, key: tuple[str, int] | str, user_id: str, status: str
+) -> tuple[WorkItem, Role | None, bool] | None:
+    """A live work item by id or (project key, number), with `user_id`'s role in its
+    project and whether `status` has a live lane there (one statement)."""
+    query = _GET_WITH_ROLE_AND_LANE if isinstance(key, str) else _BY_KEY_WITH_ROLE_AND_LANE
+    values: dict[str, object] = (
+        {"id": key} if isinstance(key, str) else {"project_key": key[0], "number": key[1]}
+    )
+    row = await ex.one(query, {**values, "user_id": user_id, "status": status})
+    return None if row is None else (_row(row[:-2]), _role(row[-2]), bool(row[-1]))
 
 
 def _role(value: str | None) -> Role | None:
