@@ -13,6 +13,7 @@ import pytest
 
 from pm.db.migrate import upgrade_sqlite
 from pm.db.query import Query
+from pm.db.repos import projects as projects_repo
 from pm.db.repos import work_items as repo
 from pm.db.repos.work_items import ItemFilter
 from pm.db.sqlite import DIALECT
@@ -63,3 +64,24 @@ def test_tree_and_sprint_queries_use_the_sparse_indexes(
     plan = _plan(conn, query, {"id": "x", "sprint_id": "s"})
     assert index in plan, plan
     assert "SCAN pm_work_items\n" not in plan + "\n", plan
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        (projects_repo._TAKE_NUMBER, {"id": "p", "user_id": "u", "status": "done"}),
+        (repo._GET_WITH_ROLE_AND_LANE, {"id": "w", "user_id": "u", "status": "done"}),
+        (
+            repo._BY_KEY_WITH_ROLE_AND_LANE,
+            {"project_key": "P", "number": 1, "user_id": "u", "status": "done"},
+        ),
+    ],
+)
+def test_the_one_statement_write_lookups_scan_nothing(
+    conn: sqlite3.Connection, query: Query, params: dict[str, object]
+) -> None:
+    # Creating an item and changing its status each read the project or item, the role and
+    # the status lane in one statement: every part of it is an index lookup.
+    plan = _plan(conn, query, params)
+    assert "SCAN" not in plan, plan
+    assert "uq_pm_swim_lanes_project_status" in plan, plan

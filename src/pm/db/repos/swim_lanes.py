@@ -22,10 +22,6 @@ _STATUSES = sql(
     "SELECT status_value FROM pm_swim_lanes WHERE project_id = :project_id "
     "AND deleted_at IS NULL ORDER BY position, id"
 )
-_HAS_STATUS = sql(
-    "SELECT 1 FROM pm_swim_lanes WHERE project_id = :project_id "
-    "AND status_value = :status AND deleted_at IS NULL"
-)
 _INSERT = insert_query("pm_swim_lanes", SwimLane)
 _UPDATE = update_query("pm_swim_lanes", _WRITE_FIELDS)
 
@@ -44,11 +40,6 @@ async def list_for_project(ex: Executor, project_id: str) -> list[SwimLane]:
 async def statuses(ex: Executor, project_id: str) -> list[str]:
     """A project's lane status values, in board order."""
     return [r[0] for r in await ex.all(_STATUSES, {"project_id": project_id})]
-
-
-async def has_status(ex: Executor, project_id: str, status: str) -> bool:
-    """True when the project has a live lane for `status`."""
-    return await ex.one(_HAS_STATUS, {"project_id": project_id, "status": status}) is not None
 
 
 async def insert(ex: Executor, lane: SwimLane) -> None:
