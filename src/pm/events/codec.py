@@ -26,12 +26,12 @@ from pm.events.entities_pb import (
     comment_pb,
     dependency_pb,
     field_change_pb,
+    fill_work_item,
     member_pb,
     project_pb,
     sprint_pb,
     swim_lane_pb,
     time_entry_pb,
-    work_item_pb,
 )
 from pm.events.types import Event
 from pm.proto import messages_pb2 as pb
@@ -98,16 +98,22 @@ def _project_deleted(e: Event) -> pb.WebSocketMessage:
     return pb.WebSocketMessage(project_deleted=msg)
 
 
+# The two busiest events are built in place: nesting finished messages copies them.
 def _work_item_created(e: Event) -> pb.WebSocketMessage:
-    msg = pb.WorkItemCreated(work_item=work_item_pb(_entity(e, WorkItem)), user_id=e.user_id)
-    return pb.WebSocketMessage(work_item_created=msg)
+    msg = pb.WebSocketMessage()
+    created = msg.work_item_created
+    fill_work_item(created.work_item, _entity(e, WorkItem))
+    created.user_id = e.user_id
+    return msg
 
 
 def _work_item_updated(e: Event) -> pb.WebSocketMessage:
-    msg = pb.WorkItemUpdated(
-        work_item=work_item_pb(_entity(e, WorkItem)), changes=_changes(e), user_id=e.user_id
-    )
-    return pb.WebSocketMessage(work_item_updated=msg)
+    msg = pb.WebSocketMessage()
+    updated = msg.work_item_updated
+    fill_work_item(updated.work_item, _entity(e, WorkItem))
+    updated.changes.extend(_changes(e))
+    updated.user_id = e.user_id
+    return msg
 
 
 def _work_item_deleted(e: Event) -> pb.WebSocketMessage:

@@ -136,26 +136,31 @@ def project_pb(p: Project) -> pb.Project:
 
 
 def work_item_pb(w: WorkItem) -> pb.WorkItem:
-    """A work item on the wire; a WorkItemDetail also fills ancestor_ids / descendant_ids.
+    """A work item on the wire; a WorkItemDetail also fills ancestor_ids / descendant_ids."""
+    msg = pb.WorkItem()
+    fill_work_item(msg, w)
+    return msg
+
+
+def fill_work_item(msg: pb.WorkItem, w: WorkItem) -> None:
+    """Write a work item into `msg` (e.g. the one inside an event, which saves a copy).
 
     Optional fields are set only when present: handing upb a None (or an empty list) per
     absent field tripled the cost of building the message (2.5 µs → 0.8 µs measured).
     """
-    msg = pb.WorkItem(
-        id=w.id,
-        item_type=WORK_ITEM_TYPE_TO_PB[w.item_type],
-        project_id=w.project_id,
-        position=w.position,
-        title=w.title,
-        status=w.status,
-        created_at=w.created_at,
-        updated_at=w.updated_at,
-        created_by=w.created_by,
-        updated_by=w.updated_by,
-        priority=w.priority.value,
-        version=w.version,
-        item_number=w.item_number,
-    )
+    msg.id = w.id
+    msg.item_type = WORK_ITEM_TYPE_TO_PB[w.item_type]
+    msg.project_id = w.project_id
+    msg.position = w.position
+    msg.title = w.title
+    msg.status = w.status
+    msg.created_at = w.created_at
+    msg.updated_at = w.updated_at
+    msg.created_by = w.created_by
+    msg.updated_by = w.updated_by
+    msg.priority = w.priority.value
+    msg.version = w.version
+    msg.item_number = w.item_number
     if w.parent_id is not None:
         msg.parent_id = w.parent_id
     if w.description is not None:
@@ -171,7 +176,6 @@ def work_item_pb(w: WorkItem) -> pb.WorkItem:
     if isinstance(w, WorkItemDetail):
         msg.ancestor_ids.extend(w.ancestor_ids)
         msg.descendant_ids.extend(w.descendant_ids)
-    return msg
 
 
 def sprint_pb(s: Sprint) -> pb.Sprint:
