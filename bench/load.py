@@ -98,6 +98,7 @@ class HttpConnection(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiter: asyncio.Future[tuple[int, int]] | None = None
         self.expected = -1  # full length of the response being read, once its head is in
+        self.lost = False  # the server closed the connection (e.g. idle past its keep-alive)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -108,6 +109,7 @@ class HttpConnection(asyncio.Protocol):
             self._complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ConnectionError("the server closed the connection"))
 
@@ -142,6 +144,8 @@ class HttpConnection(asyncio.Protocol):
     async def request(self, data: bytes) -> tuple[int, int]:
         """Send one request; (status, response size) when the whole response is in."""
         assert self.transport is not None
+        if self.lost:  # a write to a closed connection would wait for an answer forever
+            raise ConnectionError("the server closed the connection")
         waiter = asyncio.get_running_loop().create_future()
         self.waiter = waiter
         self.transport.write(data)

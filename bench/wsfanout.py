@@ -246,6 +246,8 @@ class Driver:
         ).encode() + body
         conn = await self.pool.get()
         try:
+            if conn.lost:  # closed by the server while idle (keep-alive timeout): reopen
+                conn = await connect(self.spec.host, self.spec.port)
             tally.sent_at[title] = time.perf_counter()
             status, _ = await conn.request(request)
         finally:
