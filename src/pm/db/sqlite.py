@@ -293,9 +293,13 @@ class SqliteStore:
                 self.commit()
             except Exception as exc:
                 failure = exc
+        # A waiter may be gone (its task was cancelled, e.g. a WebSocket dropped while its
+        # command waited for the commit): its unit's outcome stands all the same — a
+        # committed unit's events are still published — and the other waiters are answered.
         for pending in batch:
             if pending.keep and failure is not None:
-                pending.done.set_exception(failure)
+                if not pending.done.done():
+                    pending.done.set_exception(failure)
                 continue
             if pending.keep and pending.on_commit is not None:
                 try:
@@ -304,7 +308,8 @@ class SqliteStore:
                     log.exception(
                         "an after-commit hook failed", extra={"tenant_id": self.tenant_id}
                     )
-            pending.done.set_result(None)
+            if not pending.done.done():
+                pending.done.set_result(None)
 
     async def begin(self) -> None:
         """Take the write lock up front, retrying asynchronously while another process holds it.

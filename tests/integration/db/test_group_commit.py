@@ -133,3 +133,27 @@ async def test_a_batch_is_held_open_no_longer_than_max_hold(
     assert store.commits_since_checkpoint - before > 1
     assert store.read_conn.execute(COUNT).fetchone()[0] == 8
     await manager.close()
+
+
+async def test_a_writer_cancelled_while_its_batch_is_open_strands_nobody(
+    data_dir: Path,
+) -> None:
+    # A WebSocket command whose connection drops while it waits for its commit is cancelled;
+    # its unit still commits (and publishes), and the other units of the batch are answered.
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    published: list[str] = []
+
+    async def unit(ident: str) -> None:
+        ex = await store.begin_unit()
+        await ex.run(INSERT, {"id": ident, "content": "c"})
+        await store.end_unit(True, on_commit=lambda: published.append(ident))
+
+    first = asyncio.create_task(unit("gone"))
+    await asyncio.sleep(0)  # "gone" has ended its unit and waits for the batch's commit
+    first.cancel()
+    await asyncio.wait_for(asyncio.gather(unit("a"), unit("b")), timeout=5)
+    assert first.cancelled()
+    assert published == ["gone", "a", "b"]
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 3
+    await manager.close()
