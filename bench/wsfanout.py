@@ -367,12 +367,17 @@ def flood_chunk(garbage_every: int) -> tuple[bytes, int]:
     return b"".join(frames), garbage
 
 
-async def flood(spec: Spec, stats: FloodStats) -> None:
-    """Flood until cancelled: write frames as fast as the server answers, reconnect at once."""
+async def flood(spec: Spec, stats: FloodStats, stop: asyncio.Event) -> None:
+    """Flood until `stop` is set: write frames as fast as the server answers, reconnect at once.
+
+    The caller also cancels the task, to wake it from a wait, but does not rely on that alone:
+    on Python 3.11 `asyncio.wait_for` (inside `upgrade`) can swallow a cancellation that
+    coincides with the handshake failing, and the loop would reconnect forever.
+    """
     chunk, garbage = flood_chunk(spec.garbage_every)
     started = time.perf_counter()
     try:
-        while True:
+        while not stop.is_set():
             try:
                 client = await upgrade(
                     spec.host, spec.port, spec.flood_token, lambda: Flooder(stats)
@@ -385,7 +390,7 @@ async def flood(spec: Spec, stats: FloodStats) -> None:
             assert client.transport is not None
             sent = 0
             try:
-                while not client.ended:
+                while not client.ended and not stop.is_set():
                     if sent - client.replies > FLOOD_WINDOW - FLOOD_CHUNK:
                         client.progress.clear()
                         await client.progress.wait()
@@ -397,6 +402,8 @@ async def flood(spec: Spec, stats: FloodStats) -> None:
                     await asyncio.sleep(0)
             finally:
                 client.transport.close()
+            if stop.is_set() and not client.ended:
+                break  # closed by us at the end of the phase: neither a close nor a drop
             if client.close_code is not None:
                 code = str(client.close_code)
                 stats.closes[code] = stats.closes.get(code, 0) + 1
@@ -525,10 +532,12 @@ async def run(spec: Spec) -> dict[str, Any]:
                 latency.append(await latency_phase(spec, driver, clients, tally_ref, r))
                 continue
             stats = FloodStats()
-            flooding = asyncio.create_task(flood(spec, stats))
+            stop = asyncio.Event()
+            flooding = asyncio.create_task(flood(spec, stats, stop))
             try:
                 result = await latency_phase(spec, driver, clients, tally_ref, r)
             finally:
+                stop.set()
                 flooding.cancel()
                 await asyncio.gather(flooding, return_exceptions=True)
             latency.append({**result, "flood": stats.summary()})

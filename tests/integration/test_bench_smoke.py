@@ -96,3 +96,36 @@ def test_the_request_counter_is_unique_and_unordered() -> None:
     assert all(len(v) == len(load.COUNTER) for v in values[:1000])
     # Consecutive requests' numbers are far apart (over a tenth of the span).
     assert all(abs(int(a) - int(b)) > 10**9 for a, b in itertools.pairwise(values[:10_000]))
+
+
+async def test_the_flooder_stops_when_told_even_if_every_handshake_is_refused() -> None:
+    # Refused handshakes make the flooder reconnect in a loop; on Python 3.11 a cancellation
+    # arriving as a handshake fails can be swallowed by `asyncio.wait_for`, so the flood
+    # must also stop on its event (a full `make bench` hung in this loop).
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    spec = wsfanout.Spec(
+        host="127.0.0.1",
+        port=port,
+        clients=0,
+        project_id="p",
+        driver_token="t",
+        client_tokens=[],
+        flood_token="f",
+    )
+    stats, stop = wsfanout.FloodStats(), asyncio.Event()
+    task = asyncio.create_task(wsfanout.flood(spec, stats, stop))
+    try:
+        await asyncio.sleep(0.2)
+        assert stats.handshakes_refused > 0
+        stop.set()  # no cancel(): the event alone ends the flood
+        await asyncio.wait_for(task, 5)
+    finally:
+        task.cancel()
+        server.close()
+        await server.wait_closed()
