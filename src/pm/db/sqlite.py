@@ -231,9 +231,11 @@ class SqliteStore:
                 self.conn.execute("ROLLBACK TO unit")
                 self.conn.execute("RELEASE unit")
         except sqlite3.Error as exc:
-            keep = False
-            self.rollback()
             log.warning("closing a savepoint failed", exc_info=exc)
+            self._abandon_batch(translate(exc))
+            if keep:
+                raise translate(exc) from exc
+            return  # an undone unit's caller is already failing with its own error
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if not self._batch:
             self._batch_deadline = time.monotonic() + MAX_HOLD
@@ -241,6 +243,23 @@ class SqliteStore:
         self._batch.append(_Pending(done, keep, on_commit))
         self._hand_on()
         await done
+
+    def _abandon_batch(self, error: Exception) -> None:
+        """Roll the batch transaction back and end this writer's turn: the units kept
+        earlier in the batch are undone with it, so each fails with `error` (none may be
+        answered as durable)."""
+        self.rollback()
+        batch, self._batch = self._batch, []
+        if self._commit_handle is not None:
+            self._commit_handle.cancel()
+            self._commit_handle = None
+        for pending in batch:
+            if not pending.done.done():
+                if pending.keep:
+                    pending.done.set_exception(error)
+                else:
+                    pending.done.set_result(None)
+        self.write_lock.release()
 
     def _hand_on(self) -> None:
         """End this writer's turn: leave the batch open for writers ready to run, or commit."""

@@ -157,3 +157,44 @@ async def test_a_writer_cancelled_while_its_batch_is_open_strands_nobody(
     assert published == ["gone", "a", "b"]
     assert store.read_conn.execute(COUNT).fetchone()[0] == 3
     await manager.close()
+
+
+class _FailingRelease:
+    """A connection whose next `RELEASE unit` fails (as an I/O error would)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.armed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+    def execute(self, statement: str, *args: object) -> sqlite3.Cursor:
+        if self.armed and statement == "RELEASE unit":
+            self.armed = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.conn.execute(statement, *args)
+
+
+async def test_a_failed_release_fails_every_unit_it_undid(data_dir: Path) -> None:
+    # Closing a savepoint that fails rolls the whole batch transaction back: the unit kept
+    # before it in the same batch is undone too, and neither may be answered as durable.
+    manager = TenantConnectionManager(StorageConfig(data_dir))
+    store = await manager.get("group")
+    proxy = _FailingRelease(store.conn)
+    store.conn = proxy  # type: ignore[assignment]
+
+    async def unit(ident: str, fail_release: bool = False) -> None:
+        ex = await store.begin_unit()
+        await ex.run(INSERT, {"id": ident, "content": "c"})
+        proxy.armed = fail_release
+        await store.end_unit(True)
+
+    first = asyncio.create_task(unit("kept"))
+    await asyncio.sleep(0)  # "kept" has released its savepoint and waits for the commit
+    results = await asyncio.gather(first, unit("broken", fail_release=True), return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results), results
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 0
+    await unit("after")  # the store works again
+    assert store.read_conn.execute(COUNT).fetchone()[0] == 1
+    await manager.close()
