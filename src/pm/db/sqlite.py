@@ -248,7 +248,10 @@ class SqliteStore:
         """Roll the batch transaction back and end this writer's turn: the units kept
         earlier in the batch are undone with it, so each fails with `error` (none may be
         answered as durable)."""
-        self.rollback()
+        try:
+            self.rollback()
+        except sqlite3.Error:  # the turn must still end, or every writer would wait forever
+            log.exception("rolling back a batch failed", extra={"tenant_id": self.tenant_id})
         batch, self._batch = self._batch, []
         if self._commit_handle is not None:
             self._commit_handle.cancel()
