@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from enum import Enum
-from operator import attrgetter
 from typing import Any, TypeVar
 
+from pm.core.records import field_values
 from pm.db.query import Query, Row, sql
 
 T = TypeVar("T")
@@ -81,8 +81,7 @@ class Insert:
         self.table = table
         self.cls = cls
         self.names = field_names(cls)
-        # Every field's value in one call (attrgetter of one name returns no tuple).
-        self._values = attrgetter(*self.names, *(() if len(self.names) > 1 else self.names))
+        self._values = field_values(cls)
         self.full = self._statement(self.names)
         self._by_fields: dict[tuple[str, ...], Query] = {}
 
