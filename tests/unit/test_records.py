@@ -39,11 +39,6 @@ def test_assigning_a_field_is_a_type_error(tmp_path: Path) -> None:
     assert 'Property "x" defined in "P" is read-only' in out
 
 
-def test_building_a_record_goes_through_no_setattr_hook() -> None:
-    # What makes records quick to build (frozen dataclasses route each field through one).
-    assert Point.__setattr__ is object.__setattr__
-
-
 def test_evolve_copies_with_changes_like_replace() -> None:
     point = Point(1, 2)
     assert evolve(point, y=7) == replace(point, y=7) == Point(1, 7)
