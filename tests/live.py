@@ -61,7 +61,7 @@ def start(
     with open(log_path, "ab") as log:
         process = subprocess.Popen([str(SERVER)], env=env, stdout=log, stderr=log)
     server = LiveServer(f"http://127.0.0.1:{port}", port, process, env, log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # generous: a loaded machine starts slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"pm-server exited with {process.returncode}:\n{server.log()}")

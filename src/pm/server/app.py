@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -10,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 
 from pm.api import errors
 from pm.api.deps import Services
@@ -37,6 +38,7 @@ from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.hub import Hub
+from pm.server.mcp import McpEndpoint
 from pm.server.settings import Settings
 from pm.service.uow import Publisher, Tenancy
 from pm.ws.context import WsServices
@@ -45,6 +47,7 @@ from pm.ws.limits import WsLimits
 from pm.ws.registry import ConnectionRegistry
 
 API_PREFIX = "/api/v1"
+VERSION = "0.1.0"
 READY_TENANT = "default"
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
@@ -177,12 +180,13 @@ def create_app(
             settings.rate_limit_tenant_burst,
         ),
     )
+    mcp: McpEndpoint | None = None
     app = LeanFastAPI(
         title="pm — agile project management backend",
-        version="0.1.0",
+        version=VERSION,
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
-        lifespan=_lifespan(manager, owns_manager=connection_manager is None),
+        lifespan=_lifespan(manager, owns_manager=connection_manager is None, mcp=lambda: mcp),
         telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
         exception_telemetry=settings.otel_enabled,
     )
@@ -194,11 +198,15 @@ def create_app(
     errors.install(app)
     _install_routes(app)
     _install_middleware(app, settings, services)
+    mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=VERSION)
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     return app
 
 
 def _lifespan(
-    manager: TenantConnectionManager, owns_manager: bool
+    manager: TenantConnectionManager,
+    owns_manager: bool,
+    mcp: Callable[[], McpEndpoint | None],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -208,7 +216,9 @@ def _lifespan(
         gc.collect()
         gc.freeze()
         try:
-            yield
+            endpoint = mcp()
+            async with endpoint.running() if endpoint else contextlib.nullcontext():
+                yield
         finally:
             if owns_manager:
                 await manager.close()

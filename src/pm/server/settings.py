@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     ws_ping_interval: float = Field(20, gt=0)
     ws_ping_timeout: float = Field(20, gt=0)
 
+    mcp_read_only: bool = False
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

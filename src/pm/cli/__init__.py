@@ -1,0 +1,1 @@
+"""`pm`, the command line for people and agents: REST and /ws only, no server code."""

@@ -1,0 +1,1 @@
+"""The MCP tools, declared once: served at /mcp by pm-server and over stdio by `pm mcp`."""
