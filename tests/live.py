@@ -71,6 +71,7 @@ def start(
         except httpx.HTTPError:
             time.sleep(0.05)
     process.kill()
+    process.wait()
     raise RuntimeError(f"pm-server did not start:\n{server.log()}")
 
 
