@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -13,26 +16,13 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from pm.api import errors
+from pm.api import errors, routes
 from pm.api.deps import Services
 from pm.api.fastroute import FastRoute
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
 from pm.api.openapi import declare_bearer, document_problems
 from pm.api.ratelimit import RateLimiter
-from pm.api.routes import (
-    activity,
-    comments,
-    dependencies,
-    events,
-    health,
-    llm_context,
-    members,
-    projects,
-    sprints,
-    swim_lanes,
-    time_entries,
-    work_items,
-)
+from pm.api.routes import health
 from pm.api.stack import LeanFastAPI
 from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
@@ -139,19 +129,36 @@ def _mount(app: FastAPI, router: APIRouter, prefix: str) -> None:
         )
 
 
-ROUTERS = (  # matched in this order: the busiest (work items) first
-    work_items,
-    projects,
-    comments,
-    time_entries,
-    dependencies,
-    sprints,
-    swim_lanes,
-    activity,
-    llm_context,
-    events,
-    members,
+# Routes are matched one by one, so the busiest routers go first (work items before all);
+# every other module of `pm.api.routes` follows, alphabetically.
+BUSIEST_FIRST = (
+    "work_items",
+    "projects",
+    "comments",
+    "time_entries",
+    "dependencies",
+    "sprints",
+    "swim_lanes",
 )
+UNPREFIXED = frozenset({"health"})  # mounted at the root, not under API_PREFIX
+
+
+def api_routers() -> tuple[ModuleType, ...]:
+    """Every router module of `pm.api.routes` mounted under API_PREFIX, in matching order.
+
+    Derived from the package, so a new module cannot be forgotten; each must define `router`.
+    """
+    names = {module.name for module in pkgutil.iter_modules(routes.__path__)} - UNPREFIXED
+    missing = set(BUSIEST_FIRST) - names
+    if missing:
+        raise ValueError(f"BUSIEST_FIRST names no module of pm.api.routes: {sorted(missing)}")
+    rank = {name: i for i, name in enumerate(BUSIEST_FIRST)}
+    ordered = sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+    modules = tuple(importlib.import_module(f"{routes.__name__}.{name}") for name in ordered)
+    for module in modules:
+        if not isinstance(getattr(module, "router", None), APIRouter):
+            raise TypeError(f"{module.__name__} defines no APIRouter named router")
+    return modules
 
 
 def create_app(
@@ -241,7 +248,7 @@ def _ws_runtime(settings: Settings, services: Services, hub: Hub) -> WsRuntime:
 
 def _install_routes(app: FastAPI) -> None:
     _mount(app, health.router, "")
-    for module in ROUTERS:
+    for module in api_routers():
         _mount(app, module.router, API_PREFIX)
     public = [route.path for route in health.router.routes if isinstance(route, APIRoute)]
     declare_bearer(app, public_paths=public)
