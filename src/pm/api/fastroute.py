@@ -17,13 +17,14 @@ FastAPI from the same declarations either way. Routes are mounted flat (never th
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any, TypeVar, get_type_hints
 
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ValidationError
 from starlette.convertors import StringConvertor
 from starlette.requests import ClientDisconnect, Request
@@ -35,6 +36,44 @@ from pm.api.headers import header
 
 Endpoint = Callable[..., Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
+
+# The options of `APIRoute` (and `APIRouter.add_api_route`) that `mount` carries over to the
+# flat copy of a route, besides its path and endpoint.
+COPIED_OPTIONS = frozenset(
+    {
+        "methods",
+        "response_model",
+        "status_code",
+        "tags",
+        "dependencies",
+        "summary",
+        "description",
+        "response_description",
+        "responses",
+        "deprecated",
+        "operation_id",
+        "include_in_schema",
+        "response_class",
+        "name",
+        "openapi_extra",
+    }
+)
+# The options it does not, and why: a route that sets one is refused (`mount`), and
+# tests/unit/test_fences.py fails when FastAPI adds an option that is in neither set.
+NOT_COPIED_OPTIONS = {
+    "response_model_include": "routes answer a Response, which FastAPI does not serialise",
+    "response_model_exclude": "routes answer a Response, which FastAPI does not serialise",
+    "response_model_by_alias": "routes answer a Response, which FastAPI does not serialise",
+    "response_model_exclude_unset": "routes answer a Response, which FastAPI does not serialise",
+    "response_model_exclude_defaults": "routes answer a Response, not serialised by FastAPI",
+    "response_model_exclude_none": "routes answer a Response, which FastAPI does not serialise",
+    "callbacks": "no operation documents callbacks",
+    "generate_unique_id_function": "operation ids are FastAPI's default ones",
+    "strict_content_type": "FastRoute checks the content type itself (json_body)",
+    "max_body_size": "RequestContextMiddleware limits every body",
+    "form_limits": "no route reads a form",
+    "dependency_overrides_provider": "the app's router is the provider of the copy",
+}
 
 
 class FastRoute(APIRoute):
@@ -75,6 +114,44 @@ class FastRoute(APIRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await Route.handle(self, scope, receive, send)
+
+
+def mount(router: APIRouter, target: APIRouter, prefix: str) -> None:
+    """Add `router`'s routes to `target` itself, under `prefix`, as FastRoutes.
+
+    `include_router` would nest the router, and every request would then be matched level
+    by level; flat routes are matched once. A route with an option this copy would drop
+    (see NOT_COPIED_OPTIONS) is refused rather than served differently from its declaration.
+    """
+    defaults = _default_route()
+    for route in router.routes:
+        # A subclass's own behaviour would be lost in the copy.
+        if not isinstance(route, APIRoute) or type(route) not in (APIRoute, FastRoute):
+            raise TypeError(f"only plain API routes can be mounted, not {route!r}")
+        for option, reason in NOT_COPIED_OPTIONS.items():
+            if getattr(route, option) != getattr(defaults, option):
+                raise ValueError(
+                    f"{route.path}: mounting does not copy {option} ({reason}); leave it unset"
+                )
+        options = {option: getattr(route, option) for option in COPIED_OPTIONS}
+        target.add_api_route(
+            prefix + route.path, route.endpoint, route_class_override=FastRoute, **options
+        )
+
+
+@functools.cache
+def _default_route() -> APIRoute:
+    """A route with every option at the value a plain APIRouter gives it."""
+    router = APIRouter()
+    router.add_api_route("/", _no_endpoint)
+    route = router.routes[0]
+    if not isinstance(route, APIRoute):
+        raise TypeError("APIRouter.add_api_route made no APIRoute")
+    return route
+
+
+async def _no_endpoint() -> None:
+    """The endpoint of `_default_route`, never called."""
 
 
 def _plan(route: APIRoute) -> Callable[[Scope, Receive, Send], Awaitable[None]] | None:
