@@ -1,4 +1,7 @@
-"""TenantConnectionManager: tenant ids → open, migrated tenant stores, in a bounded LRU."""
+"""TenantConnectionManager: tenant ids → open, migrated SQLite stores, in a bounded LRU.
+
+It is the SQLite `pm.db.store.TenantManager`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pm.core.records import record
 from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
 from pm.db import migrate
 from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
+from pm.db.store import TenantStore
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +84,10 @@ class TenantConnectionManager:
         store.leases += 1
         return store
 
-    def release(self, store: SqliteStore) -> None:
+    def release(self, store: TenantStore) -> None:
         """Give back a store taken with `acquire`; closes it if it was evicted meanwhile."""
         store.leases -= 1
-        if store.leases == 0 and store in self._closing:
+        if store.leases == 0 and isinstance(store, SqliteStore) and store in self._closing:
             self._closing.discard(store)
             self._close_later(store)
 
@@ -117,14 +121,23 @@ class TenantConnectionManager:
                     log.info("tenant migrated", extra={"tenant_id": tenant_id})
         return SqliteStore(tenant_id, path, conn, connect_reader(path), self.config.busy_timeout)
 
-    def provision(self, tenant_id: str) -> Path:
+    def provision(self, tenant_id: str) -> str:
         """Create (if missing) and migrate a tenant's database; blocking, for the CLI."""
         path = self.tenant_path(tenant_id)
         with migrate.file_lock(path.parent / ".lock"):
             if not path.exists():
                 migrate.create_from_template(self.config.base_path, path)
         migrate.upgrade_sqlite(path)
-        return path
+        return str(path)
+
+    def migrate_all(self) -> list[str]:
+        """Upgrade every tenant database under the base path; blocking, for the CLI."""
+        tenants = self.known_tenants()
+        for tenant_id in tenants:
+            path = self.tenant_path(tenant_id)
+            with migrate.file_lock(path.parent / ".lock"):
+                migrate.upgrade_sqlite(path)
+        return tenants
 
     def known_tenants(self) -> list[str]:
         """Every tenant with a database under the base path."""

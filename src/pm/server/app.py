@@ -26,6 +26,7 @@ from pm.api.routes import health
 from pm.api.stack import LeanFastAPI
 from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
+from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.hub import Hub
 from pm.server.mcp import McpEndpoint
@@ -83,6 +84,11 @@ def storage_config(settings: Settings) -> StorageConfig:
     )
 
 
+def tenant_manager(settings: Settings) -> TenantManager:
+    """The storage engine the settings choose."""
+    return TenantConnectionManager(storage_config(settings))
+
+
 def ws_limits(settings: Settings) -> WsLimits:
     """The WebSocket endpoint's limits."""
     return WsLimits(
@@ -134,12 +140,12 @@ def api_routers() -> tuple[ModuleType, ...]:
 def create_app(
     settings: Settings,
     *,
-    connection_manager: TenantConnectionManager | None = None,
+    connection_manager: TenantManager | None = None,
     verifier: TokenVerifier | None = None,
     publish: Publisher | None = None,
 ) -> FastAPI:
     """Build the app; a host platform may pass its own connection manager, verifier, publisher."""
-    manager = connection_manager or TenantConnectionManager(storage_config(settings))
+    manager = connection_manager or tenant_manager(settings)
     hub = Hub()
     tenancy = Tenancy(
         manager,
@@ -181,7 +187,7 @@ def create_app(
 
 
 def _lifespan(
-    manager: TenantConnectionManager,
+    manager: TenantManager,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

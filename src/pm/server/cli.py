@@ -99,15 +99,11 @@ def _raise_file_limit(tenant_cache_size: int) -> None:
 @cli.command()
 def migrate(env_file: EnvFile = None) -> None:
     """Upgrade every tenant database under DB_PATH to the newest schema."""
-    from pm.db.migrate import upgrade_sqlite
-    from pm.db.tenants import TenantConnectionManager
-    from pm.server.app import storage_config
+    from pm.server.app import tenant_manager
 
     settings = _settings(env_file)
-    manager = TenantConnectionManager(storage_config(settings))
-    tenants = manager.known_tenants()
+    tenants = tenant_manager(settings).migrate_all()
     for tenant in tenants:
-        upgrade_sqlite(manager.tenant_path(tenant))
         typer.echo(f"migrated {tenant}")
     typer.echo(f"{len(tenants)} tenant(s) at the newest schema")
 
@@ -145,13 +141,11 @@ cli.add_typer(tenant_cli, name="tenant")
 @tenant_cli.command("create")
 def tenant_create(tenant: str, env_file: EnvFile = None) -> None:
     """Create (or upgrade) a tenant's database."""
-    from pm.db.tenants import TenantConnectionManager
-    from pm.server.app import storage_config
+    from pm.server.app import tenant_manager
 
     settings = _settings(env_file)
-    manager = TenantConnectionManager(storage_config(settings))
     try:
-        path = manager.provision(tenant)
+        path = tenant_manager(settings).provision(tenant)
     except Exception as exc:
         typer.echo(f"pm-server: {exc}", err=True)
         raise typer.Exit(2) from exc

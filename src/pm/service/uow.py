@@ -16,8 +16,7 @@ from pm.db.repos import activity
 from pm.db.repos import events as event_repo
 from pm.db.repos import idempotency as idempotency_repo
 from pm.db.repos.events import StoredEvent
-from pm.db.sqlite import SqliteStore
-from pm.db.tenants import TenantConnectionManager
+from pm.db.store import TenantManager, TenantStore
 from pm.events.codec import event_body
 from pm.events.types import Event
 
@@ -56,7 +55,7 @@ class UnitOfWork(Reader):
         super().__init__(_NOT_STARTED, actor, int(time.time()))
         self._tenancy = tenancy
         self._publish = tenancy.publish
-        self._store: SqliteStore | None = None
+        self._store: TenantStore | None = None
         self._activity: list[ActivityEntry] = []
         self.events: list[Event] = []
 
@@ -179,7 +178,7 @@ class Tenancy:
 
     def __init__(
         self,
-        manager: TenantConnectionManager,
+        manager: TenantManager,
         publish: Publisher | None = None,
         event_retention: int = 7 * 24 * 3600,
         idempotency_ttl: int = 24 * 3600,
@@ -212,10 +211,10 @@ class ReadScope:
 
     __slots__ = ("_actor", "_manager", "_store")
 
-    def __init__(self, manager: TenantConnectionManager, actor: Actor) -> None:
+    def __init__(self, manager: TenantManager, actor: Actor) -> None:
         self._manager = manager
         self._actor = actor
-        self._store: SqliteStore | None = None
+        self._store: TenantStore | None = None
 
     async def __aenter__(self) -> Reader:
         store = await self._manager.acquire(self._actor.tenant_id)

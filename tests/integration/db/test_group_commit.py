@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pm.core.errors import Unavailable
-from pm.db import sqlite as sqlite_module
+from pm.db import groupcommit
 from pm.db.query import sql
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 
@@ -125,7 +125,7 @@ async def test_units_that_keep_joining_share_one_commit(data_dir: Path) -> None:
 async def test_a_batch_is_held_open_no_longer_than_max_hold(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_module, "MAX_HOLD", 0.0)
+    monkeypatch.setattr(groupcommit, "MAX_HOLD", 0.0)
     manager = TenantConnectionManager(StorageConfig(data_dir))
     store = await manager.get("group")
     before = store.commits_since_checkpoint

@@ -1,0 +1,85 @@
+"""What the services need from storage, whatever the engine: typed seams, no SQLite in them.
+
+`TenantManager` turns tenant ids into open, migrated `TenantStore`s; a store gives readers
+and units of work over an `Executor`. SQLite (`pm.db.sqlite`, `pm.db.tenants`) implements
+them today; another engine plugs in by implementing the same protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from pm.db.executor import Executor
+
+
+class TenantStore(Protocol):
+    """One tenant's storage: reads of committed data, and units of work that take turns."""
+
+    tenant_id: str
+    leases: int  # how many holders keep the store open (kept by its manager)
+
+    async def reader(self) -> Executor:
+        """The executor for reads: committed data only, never blocked by writers."""
+        ...
+
+    async def begin_unit(self) -> Executor:
+        """Take the writer's turn and open the unit of work."""
+        ...
+
+    async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
+        """Keep or undo the unit; return once it is durable (or raise why it is not).
+
+        `on_commit` runs right after the commit, before the next writer's turn.
+        """
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Executor]:
+        """`async with store.transaction() as ex:` — one unit of work, no events."""
+        ...
+
+
+class TenantManager(Protocol):
+    """Tenant ids → open, migrated stores (created on first use when allowed)."""
+
+    @property
+    def open_count(self) -> int:
+        """How many tenant stores are open right now."""
+        ...
+
+    async def get(self, tenant_id: str) -> TenantStore:
+        """The open store of `tenant_id`, opening it if needed."""
+        ...
+
+    async def acquire(self, tenant_id: str) -> TenantStore:
+        """The tenant's store, held open until `release`."""
+        ...
+
+    def release(self, store: TenantStore) -> None:
+        """Give back a store taken with `acquire`."""
+        ...
+
+    def lease(self, tenant_id: str) -> AbstractAsyncContextManager[TenantStore]:
+        """`acquire` and `release` around a block."""
+        ...
+
+    def provision(self, tenant_id: str) -> str:
+        """Create (if missing) and migrate a tenant; blocking, for the CLI. Says where."""
+        ...
+
+    def migrate_all(self) -> list[str]:
+        """Upgrade every known tenant to the newest schema; blocking, for the CLI."""
+        ...
+
+    def known_tenants(self) -> list[str]:
+        """Every tenant this storage holds."""
+        ...
+
+    def start(self) -> None:
+        """Start background work (call from a running loop)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop background work and close every store (what was acknowledged is durable)."""
+        ...
