@@ -19,10 +19,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Literal
 
 from pm.db.executor import Executor
+from pm.db.store import UnitTransaction
 
 log = logging.getLogger(__name__)
 
@@ -244,23 +244,3 @@ class GroupCommit(ABC):
                     )
             if not pending.done.done():
                 pending.done.set_result(None)
-
-
-class UnitTransaction:
-    """Async context manager for one unit of work on a store (durable on a clean exit)."""
-
-    __slots__ = ("store",)
-
-    def __init__(self, store: GroupCommit) -> None:
-        self.store = store
-
-    async def __aenter__(self) -> Executor:
-        return await self.store.begin_unit()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.store.end_unit(exc_type is None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Protocol
 
 from pm.db.executor import Executor
@@ -83,3 +84,35 @@ class TenantManager(Protocol):
     async def close(self) -> None:
         """Stop background work and close every store (what was acknowledged is durable)."""
         ...
+
+
+class Units(Protocol):
+    """What `UnitTransaction` drives: a store's units of work."""
+
+    async def begin_unit(self) -> Executor:
+        """Take the writer's turn and open the unit of work."""
+        ...
+
+    async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
+        """Keep or undo the unit; return once it is durable."""
+        ...
+
+
+class UnitTransaction:
+    """Async context manager for one unit of work on a store (durable on a clean exit)."""
+
+    __slots__ = ("store",)
+
+    def __init__(self, store: Units) -> None:
+        self.store = store
+
+    async def __aenter__(self) -> Executor:
+        return await self.store.begin_unit()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.store.end_unit(exc_type is None)
