@@ -11,11 +11,19 @@ import inspect
 from typing import Any
 
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
+from fastapi._body_limit import AppBodyLimitMiddleware
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.routing import APIRoute
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pm.api import errors
 from pm.api.fastroute import COPIED_OPTIONS, NOT_COPIED_OPTIONS, FastRoute, mount
+from pm.api.stack import LeanFastAPI
 
 ROUTE_OPTIONS = COPIED_OPTIONS | set(NOT_COPIED_OPTIONS)
 
@@ -93,3 +101,70 @@ def test_mounting_refuses_a_route_class_whose_behaviour_would_be_lost() -> None:
     router.add_api_route("/things", _endpoint)
     with pytest.raises(TypeError, match="plain API routes"):
         mount(router, APIRouter(), "")
+
+
+class _Marker:
+    """A user middleware, to see where the stack puts it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def _layers(app: FastAPI, stack: ASGIApp) -> list[type]:
+    """The middleware classes from the outside in, down to (and checked to end at) the router."""
+    layers = []
+    while stack is not app.router:
+        layers.append(type(stack))
+        stack = stack.app  # type: ignore[attr-defined]
+    return layers
+
+
+def _app(exception_telemetry: bool = False) -> LeanFastAPI:
+    app = LeanFastAPI(exception_telemetry=exception_telemetry)
+    errors.install(app)
+    app.add_middleware(_Marker)
+    return app
+
+
+# What FastAPI's own stack is, as LeanFastAPI was written against it: LeanFastAPI leaves out
+# the three layers marked, and keeps the others in this order.
+STOCK = [
+    ServerErrorMiddleware,
+    ExceptionTelemetryMiddleware,  # left out unless OTEL_ENABLED
+    AppBodyLimitMiddleware,  # left out: RequestContextMiddleware limits bodies
+    _Marker,
+    ExceptionMiddleware,
+    AsyncExitStackMiddleware,  # left out: FastRoute gives FastAPI's handler its exit stack
+]
+
+
+def test_fastapis_stock_middleware_stack_is_the_one_lean_fastapi_reduces() -> None:
+    app = _app()
+    assert _layers(app, FastAPI.build_middleware_stack(app)) == STOCK
+
+
+@pytest.mark.parametrize("telemetry", [False, True])
+def test_lean_fastapi_keeps_the_other_layers_in_order_with_the_same_handlers(
+    telemetry: bool,
+) -> None:
+    app = _app(exception_telemetry=telemetry)
+    left_out = {AppBodyLimitMiddleware, AsyncExitStackMiddleware}
+    if not telemetry:
+        left_out.add(ExceptionTelemetryMiddleware)
+    lean, stock = app.build_middleware_stack(), FastAPI.build_middleware_stack(app)
+    assert _layers(app, lean) == [layer for layer in STOCK if layer not in left_out]
+    assert isinstance(lean, ServerErrorMiddleware)
+    assert isinstance(stock, ServerErrorMiddleware)
+    assert lean.handler is stock.handler is not None
+    assert _exception_handlers(app, lean) == _exception_handlers(app, stock) != {}
+
+
+def _exception_handlers(app: FastAPI, stack: ASGIApp) -> dict[Any, Any]:
+    while not isinstance(stack, ExceptionMiddleware):
+        stack = stack.app  # type: ignore[attr-defined]
+    handlers = {**stack._status_handlers, **stack._exception_handlers}
+    # The middleware's own default handlers are bound to it: compare their functions.
+    return {key: getattr(handler, "__func__", handler) for key, handler in handlers.items()}

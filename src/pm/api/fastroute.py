@@ -93,8 +93,7 @@ class FastRoute(APIRoute):
         # context to look up, and no enclosing mount's path or parameters: the path is
         # matched whole. Busy routes are tried several times per request (a PATCH is
         # matched against every work item route before it), so this is Starlette's own
-        # match with the general cases taken out (measured: 15,000 instructions fewer per
-        # PATCH, which tries four routes).
+        # match with the general cases taken out (its gain: docs/performance.md).
         if scope["type"] != "http" or scope.get("root_path") or scope.get("path_params"):
             match, child_scope = Route.matches(self, scope)
         else:
@@ -232,7 +231,7 @@ def _answers_response(endpoint: Callable[..., Any]) -> bool:
 async def read_body(request: Request) -> bytes:
     """The whole request body, read straight from `receive` and kept where `Request.body`
     finds it (so later calls return it): Starlette's `body()` goes through an async
-    generator and its bookkeeping, several µs per request for the usual one-message body.
+    generator and its bookkeeping, for what is nearly always a one-message body.
     """
     message = await request.receive()
     chunks = []

@@ -9,7 +9,7 @@ def header(scope: Scope, name: bytes) -> str | None:
     """The first value of a request header, or None; `name` in lower case (as ASGI gives it).
 
     `request.headers.get` builds a Headers view and goes through `Mapping.get` and a
-    lower-casing scan, about 1 µs a call; a write reads up to three headers.
+    lower-casing scan for every call, and a write reads up to three headers.
     """
     for key, value in scope["headers"]:
         if key == name:

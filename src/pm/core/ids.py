@@ -11,8 +11,8 @@ _last_ms = 0
 _counter = 0
 
 # Random bits come from the OS's CSPRNG in blocks: in the server each os.urandom call
-# releases the GIL around a system call, which measured ~5 % of a write's time when made
-# per id. A forked child must not reuse its parent's block (ids would repeat).
+# releases the GIL around a system call, a visible share of a write when made per id
+# (docs/performance.md). A forked child must not reuse its parent's block (ids would repeat).
 _BLOCK = 4096
 _pool = b""
 _pos = 0

@@ -146,7 +146,7 @@ def fill_work_item(msg: pb.WorkItem, w: WorkItem) -> None:
     """Write a work item into `msg` (e.g. the one inside an event, which saves a copy).
 
     Optional fields are set only when present: handing upb a None (or an empty list) per
-    absent field tripled the cost of building the message (2.5 µs → 0.8 µs measured).
+    absent field costs more than setting the fields that are there (docs/performance.md).
     """
     msg.id = w.id
     msg.item_type = WORK_ITEM_TYPE_TO_PB[w.item_type]
