@@ -8,7 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pm.api.deps import ACTOR, SERVICES, Services, actor_of
+from pm.api.context import ACTOR, SERVICES, Services, actor_of
 from pm.api.errors import domain_error_response, problem
 from pm.core.errors import DomainError
 from pm.core.ids import random_bytes
@@ -130,7 +130,7 @@ class AuthMiddleware:
 
     A missing or bad token is answered 401 here — before the body is even read, so nobody
     learns the shape of a request without a token — and routes find the actor and the
-    services in the scope (`pm.api.deps.context`). Doing it here also spares FastAPI a
+    services in the scope (`pm.api.context.context`). Doing it here also spares FastAPI a
     dependency per request.
     """
 

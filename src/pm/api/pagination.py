@@ -13,6 +13,7 @@ from pm.core.errors import InvalidInput
 from pm.core.records import record
 
 T = TypeVar("T")
+C = TypeVar("C", str, int)  # a keyset position
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -56,6 +57,14 @@ def decode_str(cursor: str | None, default: str) -> str:
     if not text.startswith("s:"):
         raise InvalidInput("cursor is not valid for this list", field="cursor")
     return text[2:]
+
+
+def decode(cursor: str | None, start: C) -> C:
+    """The position inside a cursor made by `encode`, of the same type as `start` (the
+    position without a cursor)."""
+    if isinstance(start, int):
+        return decode_int(cursor, start)
+    return decode_str(cursor, start)
 
 
 def _unwrap(cursor: str | None) -> str | None:

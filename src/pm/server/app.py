@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from pm.api import errors, routes
-from pm.api.deps import Services
+from pm.api.context import Services
 from pm.api.fastroute import mount
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
 from pm.api.openapi import declare_bearer, document_problems

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pm.api.deps import Services, actor_of
+from pm.api.context import Services, actor_of
 from pm.api.errors import domain_error_response
 from pm.client.api import ApiClient
 from pm.client.config import Connection

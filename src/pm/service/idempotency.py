@@ -4,15 +4,55 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from pm.core.actor import Actor
 from pm.core.errors import DomainError, InvalidInput
+from pm.core.records import record
 from pm.db.repos import idempotency as repo
 from pm.db.repos.idempotency import StoredResponse
 from pm.service.uow import Tenancy, UnitOfWork
 
+T = TypeVar("T")
 # A keyed write: runs in the unit of work and returns its answer (status, body).
 KeyedWrite = Callable[[UnitOfWork], Awaitable[tuple[int, bytes]]]
+# (status, body, replayed): what a write answers, and whether it is a stored first answer.
+Answer = tuple[int, bytes, bool]
+
+
+@record
+class Key:
+    """A client's idempotency key, the fingerprint of its request, and the field it came in."""
+
+    value: str
+    digest: str
+    field: str
+
+
+async def write(
+    tenancy: Tenancy,
+    actor: Actor,
+    run: Callable[[UnitOfWork], Awaitable[T]],
+    answer: Callable[[T], tuple[int, bytes]],
+    key: Key | None,
+) -> Answer:
+    """Run a use case in one transaction and answer with `answer(result)`, for REST and WS.
+
+    Without a key the answer is built after the commit. With one it is built inside the
+    transaction and stored with the write, and a retry gets the first answer again
+    without writing anything (see `once`).
+    """
+    if key is None:
+        async with tenancy.unit_of_work(actor) as uow:
+            result = await run(uow)
+        status, body = answer(result)
+        return status, body, False
+
+    async def keyed(uow: UnitOfWork) -> tuple[int, bytes]:
+        return answer(await run(uow))
+
+    stored, first = await once(tenancy, actor, key.value, key.digest, keyed, key.field)
+    return stored.status_code, stored.body, not first
 
 
 def fingerprint(*parts: bytes) -> str:

@@ -61,24 +61,19 @@ class CommandContext:
         A request whose message_id was already answered (within the idempotency window) gets
         the first reply again and writes nothing.
         """
-        tenancy = self.services.tenancy
         message_id = self.message.message_id
-        if not message_id:
-            async with tenancy.unit_of_work(self.actor) as uow:
-                result = await run(uow)
-            return envelope(message_id, reply(result))
-        case = self.message.WhichOneof("payload") or ""
-        payload = getattr(self.message, case).SerializeToString(deterministic=True)
-        digest = idempotency.fingerprint(b"ws", case.encode(), payload)
-        key = f"ws:{message_id}"
+        key = None
+        if message_id:
+            case = self.message.WhichOneof("payload") or ""
+            payload = getattr(self.message, case).SerializeToString(deterministic=True)
+            digest = idempotency.fingerprint(b"ws", case.encode(), payload)
+            key = idempotency.Key(f"ws:{message_id}", digest, "message_id")
 
-        async def answer(uow: UnitOfWork) -> tuple[int, bytes]:
-            return 200, envelope(message_id, reply(await run(uow)))
+        def answer(result: T) -> tuple[int, bytes]:
+            return 200, envelope(message_id, reply(result))
 
-        stored, _ = await idempotency.once(
-            tenancy, self.actor, key, digest, answer, field="message_id"
-        )
-        return stored.body
+        _, body, _ = await idempotency.write(self.services.tenancy, self.actor, run, answer, key)
+        return body
 
     async def announce(self, run: Callable[[UnitOfWork], Awaitable[Any]], *kinds: str) -> bytes:
         """Run a use case whose reply is the event it emits, of one of `kinds`.

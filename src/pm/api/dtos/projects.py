@@ -9,6 +9,7 @@ from pydantic import MISSING, Field
 from pm.api.dtos.common import Body, LongText, Title, Version
 from pm.core.enums import ProjectStatus
 from pm.core.projects import KEY_PATTERN
+from pm.service.projects import ProjectPatch
 
 
 class CreateProject(Body):
@@ -35,3 +36,14 @@ class UpdateProject(Body):
     description: LongText | MISSING | None = MISSING
     status: ProjectStatus | MISSING = MISSING
     expected_version: Version | None = None
+
+    def patch(self) -> ProjectPatch:
+        """The fields the client sent, as the service's patch."""
+        patch: ProjectPatch = {}
+        if self.title is not MISSING:
+            patch["title"] = self.title
+        if self.description is not MISSING:
+            patch["description"] = self.description
+        if self.status is not MISSING:
+            patch["status"] = self.status
+        return patch

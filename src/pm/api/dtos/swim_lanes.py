@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import MISSING, Field
 
 from pm.api.dtos.common import Body, EntityId, Position, Status
+from pm.service.swim_lanes import SwimLanePatch
 
 LaneName = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -24,6 +25,15 @@ class UpdateSwimLane(Body):
 
     name: LaneName | MISSING = MISSING
     position: Position | MISSING = MISSING
+
+    def patch(self) -> SwimLanePatch:
+        """The fields the client sent, as the service's patch."""
+        patch: SwimLanePatch = {}
+        if self.name is not MISSING:
+            patch["name"] = self.name
+        if self.position is not MISSING:
+            patch["position"] = self.position
+        return patch
 
 
 class ReorderSwimLanes(Body):

@@ -8,6 +8,7 @@ from pydantic import MISSING, Field
 
 from pm.api.dtos.common import Body, LongText, Timestamp
 from pm.core.limits import INT32_MAX
+from pm.service.time_entries import TimeEntryPatch
 
 EntryLimit = Annotated[int, Field(ge=1, le=500)]
 Offset = Annotated[int, Field(ge=0, le=INT32_MAX)]
@@ -33,3 +34,14 @@ class UpdateTimeEntry(Body):
     started_at: Timestamp | MISSING = MISSING
     ended_at: Timestamp | MISSING = MISSING
     description: LongText | MISSING | None = MISSING
+
+    def patch(self) -> TimeEntryPatch:
+        """The fields the client sent, as the service's patch."""
+        patch: TimeEntryPatch = {}
+        if self.started_at is not MISSING:
+            patch["started_at"] = self.started_at
+        if self.ended_at is not MISSING:
+            patch["ended_at"] = self.ended_at
+        if self.description is not MISSING:
+            patch["description"] = self.description
+        return patch

@@ -16,6 +16,7 @@ from pm.api.dtos.common import (
     Version,
 )
 from pm.core.enums import Priority, WorkItemType
+from pm.service.work_items import WorkItemPatch
 
 
 class CreateWorkItem(Body):
@@ -46,3 +47,26 @@ class UpdateWorkItem(Body):
     parent_id: EntityId | MISSING | None = MISSING
     position: Position | MISSING = MISSING
     expected_version: Version | None = None
+
+    def patch(self) -> WorkItemPatch:
+        """The fields the client sent, as the service's patch."""
+        patch: WorkItemPatch = {}
+        if self.title is not MISSING:
+            patch["title"] = self.title
+        if self.description is not MISSING:
+            patch["description"] = self.description
+        if self.status is not MISSING:
+            patch["status"] = self.status
+        if self.priority is not MISSING:
+            patch["priority"] = self.priority
+        if self.story_points is not MISSING:
+            patch["story_points"] = self.story_points
+        if self.assignee_id is not MISSING:
+            patch["assignee_id"] = self.assignee_id
+        if self.sprint_id is not MISSING:
+            patch["sprint_id"] = self.sprint_id
+        if self.parent_id is not MISSING:
+            patch["parent_id"] = self.parent_id
+        if self.position is not MISSING:
+            patch["position"] = self.position
+        return patch

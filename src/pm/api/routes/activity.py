@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import Context, context
+from pm.api.context import context
 from pm.api.dtos.common import Limit
 from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.service import activity as svc
-from pm.service.uow import Reader
 
 router = APIRouter(tags=["activity"], responses=RESPONSES)
-Fetch = Callable[[Reader, str, int], Awaitable[list[ActivityEntry]]]
 
 
-async def _respond(ctx: Context, fetch: Fetch, cursor: str | None, limit: int) -> Response:
-    """Answer one newest-first page; the cursor wraps the last (time-ordered) id."""
-    before = pagination.decode_str(cursor, svc.FIRST_PAGE)
-
-    async def run(reader: Reader) -> pagination.PageOut[ActivityEntry]:
-        rows = await fetch(reader, before, limit + 1)
-        return pagination.page(rows, limit, lambda entry: entry.id)
-
-    return await ctx.respond(run)
+def _entry_id(entry: ActivityEntry) -> str:
+    return entry.id
 
 
 @router.get("/activity", response_model=Page[ActivityEntry], summary="Read the activity log")
@@ -42,12 +32,12 @@ async def list_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """An entity's history (entity_type + entity_id), or with neither the tenant's; newest first."""
-    ctx = context(request)
-    return await _respond(
-        ctx,
+    return await context(request).page(
         lambda r, before, n: svc.list_activity(r, entity_type, entity_id, before, n),
         cursor,
         limit,
+        _entry_id,
+        svc.FIRST_PAGE,
     )
 
 
@@ -63,9 +53,12 @@ async def work_item_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Every recorded change of a work item (by id or key), newest first."""
-    ctx = context(request)
-    return await _respond(
-        ctx, lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n), cursor, limit
+    return await context(request).page(
+        lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n),
+        cursor,
+        limit,
+        _entry_id,
+        svc.FIRST_PAGE,
     )
 
 
@@ -81,7 +74,10 @@ async def project_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Changes to the project and everything in it (items, sprints, lanes...), newest first."""
-    ctx = context(request)
-    return await _respond(
-        ctx, lambda r, before, n: svc.project_activity(r, project_id, before, n), cursor, limit
+    return await context(request).page(
+        lambda r, before, n: svc.project_activity(r, project_id, before, n),
+        cursor,
+        limit,
+        _entry_id,
+        svc.FIRST_PAGE,
     )

@@ -6,14 +6,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.dtos.comments import CreateComment, UpdateComment
 from pm.api.dtos.common import Limit
 from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.comments import Comment
 from pm.service import comments as svc
-from pm.service.uow import Reader
 
 router = APIRouter(tags=["comments"], responses=RESPONSES)
 
@@ -30,14 +29,13 @@ async def list_comments(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Oldest first, paginated with an opaque cursor."""
-    ctx = context(request)
-    after = pagination.decode_str(cursor, "")
-
-    async def run(reader: Reader) -> pagination.PageOut[Comment]:
-        rows = await svc.list_comments(reader, id_or_key, after, limit + 1)
-        return pagination.page(rows, limit, lambda comment: comment.id)
-
-    return await ctx.respond(run)
+    return await context(request).page(
+        lambda r, after, n: svc.list_comments(r, id_or_key, after, n),
+        cursor,
+        limit,
+        lambda comment: comment.id,
+        "",
+    )
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.dtos.dependencies import CreateDependency
 from pm.api.errors import RESPONSES
 from pm.core.dependencies import Dependency, ItemDependencies

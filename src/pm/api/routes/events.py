@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.errors import RESPONSES, problem_doc
 from pm.core.records import record
 from pm.events.codec import event_to_dict

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.errors import RESPONSES
 from pm.core.limits import INT32_MAX
 from pm.core.llm_context import LlmContextEntry

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.dtos.members import SetMember
 from pm.api.errors import RESPONSES
 from pm.core.limits import USER_ID_MAX

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import context, expected_version
+from pm.api.context import context, expected_version
 from pm.api.dtos.common import Limit
 from pm.api.dtos.projects import CreateProject, UpdateProject
 from pm.api.errors import RESPONSES
 from pm.api.pagination import Page
 from pm.core.projects import Project
 from pm.service import projects as svc
-from pm.service.uow import Reader
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=RESPONSES)
 
@@ -25,14 +24,7 @@ async def list_projects(
     request: Request, cursor: str | None = None, limit: Limit = pagination.DEFAULT_LIMIT
 ) -> Response:
     """Live projects ordered by key."""
-    ctx = context(request)
-    after = pagination.decode_str(cursor, "")
-    return await ctx.respond(lambda r: _page(r, after, limit))
-
-
-async def _page(reader: Reader, after: str, limit: int) -> pagination.PageOut[Project]:
-    rows = await svc.list_projects(reader, after, limit + 1)
-    return pagination.page(rows, limit, lambda p: p.key)
+    return await context(request).page(svc.list_projects, cursor, limit, lambda p: p.key, "")
 
 
 @router.post("", status_code=201, response_model=Project, summary="Create a project")
@@ -54,10 +46,9 @@ async def get_project(request: Request, project_id: str) -> Response:
 @router.patch("/{project_id}", response_model=Project, summary="Update a project")
 async def update_project(request: Request, project_id: str, body: UpdateProject) -> Response:
     """Change title, description or status (absent fields stay as they are)."""
-    ctx = context(request)
-    version = expected_version(ctx.request, body.expected_version)
-    patch = cast(svc.ProjectPatch, body.model_dump(exclude={"expected_version"}))
-    return await ctx.write(lambda uow: svc.update_project(uow, project_id, patch, version))
+    return await context(request).update(
+        body, lambda uow, patch, version: svc.update_project(uow, project_id, patch, version)
+    )
 
 
 router.put(

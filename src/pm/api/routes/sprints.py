@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from pm.api.deps import context, expected_version
+from pm.api.context import context, expected_version
 from pm.api.dtos.sprints import CreateSprint, UpdateSprint
 from pm.api.errors import RESPONSES
 from pm.core.enums import SprintStatus
@@ -53,10 +53,9 @@ async def get_sprint(request: Request, sprint_id: str) -> Response:
 @router.patch("/sprints/{sprint_id}", response_model=Sprint, summary="Update a sprint")
 async def update_sprint(request: Request, sprint_id: str, body: UpdateSprint) -> Response:
     """Change fields or status (planned → active → completed, or cancelled); absent fields stay."""
-    ctx = context(request)
-    version = expected_version(ctx.request, body.expected_version)
-    patch = cast(svc.SprintPatch, body.model_dump(exclude={"expected_version"}))
-    return await ctx.write(lambda uow: svc.update_sprint(uow, sprint_id, patch, version))
+    return await context(request).update(
+        body, lambda uow, patch, version: svc.update_sprint(uow, sprint_id, patch, version)
+    )
 
 
 router.put("/sprints/{sprint_id}", response_model=Sprint, summary="Update a sprint (PUT)")(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.dtos.swim_lanes import CreateSwimLane, ReorderSwimLanes, UpdateSwimLane
 from pm.api.errors import RESPONSES
 from pm.core.swim_lanes import SwimLane
@@ -56,9 +54,8 @@ async def reorder_lanes(request: Request, project_id: str, body: ReorderSwimLane
 @router.patch("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a swim lane")
 async def update_lane(request: Request, lane_id: str, body: UpdateSwimLane) -> Response:
     """Rename a lane or move it; absent fields stay as they are."""
-    ctx = context(request)
-    patch = cast(svc.SwimLanePatch, body.model_dump())
-    return await ctx.write(lambda uow: svc.update_lane(uow, lane_id, patch))
+    patch = body.patch()
+    return await context(request).write(lambda uow: svc.update_lane(uow, lane_id, patch))
 
 
 router.put("/swim-lanes/{lane_id}", response_model=SwimLane, summary="Update a swim lane (PUT)")(

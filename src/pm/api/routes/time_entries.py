@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pm.api.deps import context
+from pm.api.context import context
 from pm.api.dtos.time_entries import (
     CreateTimeEntry,
     EntryLimit,
@@ -95,9 +93,8 @@ async def get_time_entry(request: Request, entry_id: str) -> Response:
 @router.patch("/time-entries/{entry_id}", response_model=TimeEntry, summary="Update a time entry")
 async def update_time_entry(request: Request, entry_id: str, body: UpdateTimeEntry) -> Response:
     """Change start, end or description of your entry; the duration follows."""
-    ctx = context(request)
-    patch = cast(svc.TimeEntryPatch, body.model_dump())
-    return await ctx.write(lambda uow: svc.update_time_entry(uow, entry_id, patch))
+    patch = body.patch()
+    return await context(request).write(lambda uow: svc.update_time_entry(uow, entry_id, patch))
 
 
 router.put(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pm.api import pagination
-from pm.api.deps import context, expected_version
+from pm.api.context import context, expected_version
 from pm.api.dtos.common import Limit, Timestamp
 from pm.api.dtos.work_items import CreateWorkItem, UpdateWorkItem
 from pm.api.errors import RESPONSES
@@ -17,7 +17,6 @@ from pm.core.enums import WorkItemType
 from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.db.repos.work_items import ItemFilter
 from pm.service import work_items as svc
-from pm.service.uow import Reader
 
 router = APIRouter(tags=["work items"], responses=RESPONSES)
 Text = Annotated[str | None, Query(max_length=200)]
@@ -44,17 +43,16 @@ async def list_work_items(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Filtered, by item number, paginated with an opaque cursor."""
-    ctx = context(request)
     flt = ItemFilter(
         item_type, status, assignee_id, sprint_id, backlog, parent_id, q, updated_since
     )
-    after = pagination.decode_int(cursor)
-
-    async def run(reader: Reader) -> pagination.PageOut[WorkItem]:
-        rows = await svc.list_work_items(reader, project_id, flt, after, limit + 1)
-        return pagination.page(rows, limit, lambda item: item.item_number)
-
-    return await ctx.respond(run)
+    return await context(request).page(
+        lambda r, after, n: svc.list_work_items(r, project_id, flt, after, n),
+        cursor,
+        limit,
+        lambda item: item.item_number,
+        0,
+    )
 
 
 @router.post(
@@ -82,10 +80,9 @@ async def get_work_item(request: Request, id_or_key: str) -> Response:
 @router.patch("/work-items/{id_or_key}", response_model=WorkItem, summary="Update a work item")
 async def update_work_item(request: Request, id_or_key: str, body: UpdateWorkItem) -> Response:
     """Change fields, move it (parent_id) or plan it (sprint_id); absent fields stay."""
-    ctx = context(request)
-    version = expected_version(ctx.request, body.expected_version)
-    patch = cast(svc.WorkItemPatch, body.model_dump(exclude={"expected_version"}))
-    return await ctx.write(lambda uow: svc.update_work_item(uow, id_or_key, patch, version))
+    return await context(request).update(
+        body, lambda uow, patch, version: svc.update_work_item(uow, id_or_key, patch, version)
+    )
 
 
 router.put("/work-items/{id_or_key}", response_model=WorkItem, summary="Update a work item (PUT)")(

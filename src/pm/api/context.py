@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from pm.api import pagination
 from pm.api.headers import header
 from pm.api.ratelimit import RateLimiter
 from pm.auth.jwt import TokenVerifier
@@ -20,6 +21,9 @@ from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
 
 T = TypeVar("T")
+C = TypeVar("C", str, int)  # a keyset position
+P = TypeVar("P")
+P_co = TypeVar("P_co", covariant=True)
 JSON = "application/json"
 ACTOR = "pm.actor"  # where AuthMiddleware leaves the actor in the ASGI scope's state
 SERVICES = "pm.services"  # ... and the services
@@ -55,25 +59,62 @@ class Context:
         async with self.services.tenancy.reading(self.actor) as reader:
             return await run(reader)
 
-    async def respond(self, run: Callable[[Reader], Awaitable[Any]]) -> Response:
+    async def respond(self, run: Callable[[Reader], Awaitable[object]]) -> Response:
         """Run a read-only use case and answer 200 with its JSON."""
         return Response(render(await self.read(run)), media_type=JSON)
 
+    async def page(
+        self,
+        fetch: Callable[[Reader, C, int], Awaitable[list[T]]],
+        cursor: str | None,
+        limit: int,
+        key: Callable[[T], C],
+        start: C,
+    ) -> Response:
+        """Answer one keyset page: `fetch(reader, after, limit + 1)` from the cursor's position
+        (`start` without one), cut to `limit`; the next cursor wraps the last row's `key`."""
+        after = pagination.decode(cursor, start)
+
+        async def run(reader: Reader) -> pagination.PageOut[T]:
+            return pagination.page(await fetch(reader, after, limit + 1), limit, key)
+
+        return await self.respond(run)
+
+    async def update(
+        self,
+        body: Update[P],
+        change: Callable[[UnitOfWork, P, int | None], Awaitable[object]],
+    ) -> Response:
+        """Apply an update body: its patch, at the version it (or If-Match) expects."""
+        version = expected_version(self.request, body.expected_version)
+        patch = body.patch()
+        return await self.write(lambda uow: change(uow, patch, version))
+
     async def write(
-        self, run: Callable[[UnitOfWork], Awaitable[Any]], status: int = 200
+        self, run: Callable[[UnitOfWork], Awaitable[object]], status: int = 200
     ) -> Response:
         """Run a use case in one transaction and answer with its JSON (204: no body).
 
         With an Idempotency-Key header the answer is stored in the same transaction, and a
         retry gets the stored answer without writing anything again.
         """
-        key = header(self.request.scope, b"idempotency-key")
-        tenancy = self.services.tenancy
-        if key is None:
-            async with tenancy.unit_of_work(self.actor) as uow:
-                result = await run(uow)
-            return _response(status, result)
-        if not _KEY.match(key):
+        given = header(self.request.scope, b"idempotency-key")
+        key = None if given is None else await self._key(given)
+
+        def answer(result: object) -> tuple[int, bytes]:
+            return status, b"" if status == 204 else render(result)
+
+        code, body, replayed = await idempotency.write(
+            self.services.tenancy, self.actor, run, answer, key
+        )
+        headers = {"Idempotent-Replayed": "true"} if replayed else None
+        if code == 204:
+            return Response(status_code=204, headers=headers)
+        return Response(body, code, headers=headers, media_type=JSON)
+
+    async def _key(self, given: str) -> idempotency.Key:
+        """The request's Idempotency-Key with the fingerprint of what it asks."""
+        if not _KEY.match(given):
             raise InvalidInput(
                 "Idempotency-Key must be 1-255 printable ASCII characters", field="Idempotency-Key"
             )
@@ -84,26 +125,16 @@ class Context:
             scope["query_string"],
             await self.request.body(),
         )
-
-        async def answer(uow: UnitOfWork) -> tuple[int, bytes]:
-            result = await run(uow)
-            return status, b"" if status == 204 else render(result)
-
-        stored, first = await idempotency.once(tenancy, self.actor, key, digest, answer)
-        return _stored(stored.status_code, stored.body, replayed=not first)
+        return idempotency.Key(given, digest, "Idempotency-Key")
 
 
-def _response(status: int, result: object) -> Response:
-    if status == 204:
-        return Response(status_code=204)
-    return Response(render(result), status, media_type=JSON)
+class Update(Protocol[P_co]):
+    """An update body: a typed patch for its service, and the version it expects."""
 
+    @property
+    def expected_version(self) -> int | None: ...
 
-def _stored(status: int, body: bytes, replayed: bool = True) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    if status == 204:
-        return Response(status_code=204, headers=headers)
-    return Response(body, status, headers=headers, media_type=JSON)
+    def patch(self) -> P_co: ...
 
 
 def context(request: Request) -> Context:
