@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,12 +16,21 @@ from pm.api.pagination import Page
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
 from pm.service import activity as svc
+from pm.service.uow import Reader
 
 router = APIRouter(tags=["activity"], responses=RESPONSES)
 
 
+Fetch = Callable[[Reader, str, int], Awaitable[list[ActivityEntry]]]
+
+
 def _entry_id(entry: ActivityEntry) -> str:
     return entry.id
+
+
+def _page(request: Request, fetch: Fetch, cursor: str | None, limit: int) -> Awaitable[Response]:
+    """One newest-first page; the cursor wraps the last (time-ordered) id."""
+    return context(request).page(fetch, cursor, limit, _entry_id, svc.FIRST_PAGE)
 
 
 @router.get("/activity", response_model=Page[ActivityEntry], summary="Read the activity log")
@@ -32,12 +42,11 @@ async def list_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """An entity's history (entity_type + entity_id), or with neither the tenant's; newest first."""
-    return await context(request).page(
+    return await _page(
+        request,
         lambda r, before, n: svc.list_activity(r, entity_type, entity_id, before, n),
         cursor,
         limit,
-        _entry_id,
-        svc.FIRST_PAGE,
     )
 
 
@@ -53,12 +62,8 @@ async def work_item_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Every recorded change of a work item (by id or key), newest first."""
-    return await context(request).page(
-        lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n),
-        cursor,
-        limit,
-        _entry_id,
-        svc.FIRST_PAGE,
+    return await _page(
+        request, lambda r, before, n: svc.work_item_activity(r, id_or_key, before, n), cursor, limit
     )
 
 
@@ -74,10 +79,6 @@ async def project_activity(
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Changes to the project and everything in it (items, sprints, lanes...), newest first."""
-    return await context(request).page(
-        lambda r, before, n: svc.project_activity(r, project_id, before, n),
-        cursor,
-        limit,
-        _entry_id,
-        svc.FIRST_PAGE,
+    return await _page(
+        request, lambda r, before, n: svc.project_activity(r, project_id, before, n), cursor, limit
     )
