@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import gc
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +29,7 @@ from pm.auth.secrets import load_or_create_secret
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.hub import Hub
+from pm.server.gcfreeze import FreezePolicy
 from pm.server.mcp import McpEndpoint
 from pm.server.settings import Settings
 from pm.service.uow import Publisher, Tenancy
@@ -147,6 +148,7 @@ def create_app(
     """Build the app; a host platform may pass its own connection manager, verifier, publisher."""
     manager = connection_manager or tenant_manager(settings)
     hub = Hub()
+    heap = FreezePolicy()
     tenancy = Tenancy(
         manager,
         publish or hub.publish,
@@ -169,12 +171,14 @@ def create_app(
         version=VERSION,
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
-        lifespan=_lifespan(manager, owns_manager=connection_manager is None, mcp=lambda: mcp),
+        lifespan=_lifespan(
+            manager, owns_manager=connection_manager is None, mcp=lambda: mcp, heap=heap
+        ),
         telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
         exception_telemetry=settings.otel_enabled,
     )
     app.state.services = services
-    app.state.ws_runtime = _ws_runtime(settings, services, hub)
+    app.state.ws_runtime = _ws_runtime(settings, services, hub, heap)
     app.state.hub = hub
     app.state.settings = settings
     app.state.ready_tenant = READY_TENANT
@@ -190,26 +194,28 @@ def _lifespan(
     manager: TenantManager,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
+    heap: FreezePolicy,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         manager.start()
-        # Objects alive after start-up live for the whole process: keep them out of the
-        # cyclic collector so full collections stay short.
-        gc.collect()
-        gc.freeze()
+        heap.start()
+        reclaimer = asyncio.create_task(heap.run(), name="gc-reclaim")
         try:
             endpoint = mcp()
             async with endpoint.running() if endpoint else contextlib.nullcontext():
                 yield
         finally:
+            reclaimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reclaimer
             if owns_manager:
                 await manager.close()
 
     return lifespan
 
 
-def _ws_runtime(settings: Settings, services: Services, hub: Hub) -> WsRuntime:
+def _ws_runtime(settings: Settings, services: Services, hub: Hub, heap: FreezePolicy) -> WsRuntime:
     limits = ws_limits(settings)
     return WsRuntime(
         services=WsServices(services.tenancy),
@@ -219,6 +225,7 @@ def _ws_runtime(settings: Settings, services: Services, hub: Hub) -> WsRuntime:
         limits=limits,
         allowed_origins=frozenset(settings.cors_origins),
         http_error=errors.domain_error_response,
+        heap=heap,
     )
 
 

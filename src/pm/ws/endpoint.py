@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import field
+from typing import Protocol
 
 from google.protobuf.message import DecodeError
 from starlette.responses import Response
@@ -22,7 +22,6 @@ from pm.ws import dispatch
 from pm.ws.connection import Connection
 from pm.ws.context import WsServices, envelope
 from pm.ws.errors import error_message
-from pm.ws.gcfreeze import FreezePolicy
 from pm.ws.handshake import bearer_token, check_origin, chosen_subprotocol
 from pm.ws.limits import (
     CLOSE_RATE_LIMITED,
@@ -36,6 +35,16 @@ from pm.ws.registry import ConnectionRegistry
 log = logging.getLogger(__name__)
 
 
+class ConnectionHooks(Protocol):
+    """Told when a connection is set up and when it ended (the server's heap policy)."""
+
+    def opened(self) -> None:
+        """A connection is set up."""
+
+    def closed(self) -> None:
+        """A connection ended."""
+
+
 @record
 class WsRuntime:
     """Everything the endpoint needs, built once by the app factory."""
@@ -47,7 +56,7 @@ class WsRuntime:
     limits: WsLimits
     allowed_origins: frozenset[str]
     http_error: Callable[[DomainError], Response]  # the REST error mapping, for refusals
-    heap: FreezePolicy = field(default_factory=FreezePolicy)
+    heap: ConnectionHooks
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
