@@ -26,6 +26,16 @@ class Subscriber(Protocol):
         """The user's access changed: close the connection (the client resubscribes)."""
 
 
+class Stream(Protocol):
+    """What follows the tenants' event streams for the hub (see pm.events.follower)."""
+
+    async def follow(self, tenant_id: str) -> None:
+        """Be ready to hand the hub every event after the stream's current end."""
+
+    def forget(self, tenant_id: str) -> None:
+        """The tenant has no subscriber here any more."""
+
+
 @record
 class Topics:
     """What a subscriber listens to: projects, sprints and work items."""
@@ -81,6 +91,14 @@ class Hub:
 
     def __init__(self) -> None:
         self._tenants: dict[str, _TenantIndex] = {}
+        self.stream: Stream | None = None
+
+    async def prepare(self, tenant_id: str) -> None:
+        """Call before `subscribe` (with no await in between): from then on, every event
+        committed after the stream's current end is published here, whichever process
+        committed it."""
+        if self.stream is not None:
+            await self.stream.follow(tenant_id)
 
     def subscribe(self, tenant_id: str, subscriber: Subscriber, topics: Topics) -> None:
         """Start delivering the tenant's events on `topics` to `subscriber`."""
@@ -103,6 +121,8 @@ class Hub:
                         del mapping[ident]
         if index.empty():
             del self._tenants[tenant_id]
+            if self.stream is not None:
+                self.stream.forget(tenant_id)
 
     def publish(self, tenant_id: str, events: Sequence[StoredEvent]) -> None:
         """Deliver committed events (in sequence order) to their subscribers; never blocks."""

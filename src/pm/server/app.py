@@ -28,6 +28,7 @@ from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
+from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
 from pm.server.gcfreeze import FreezePolicy
 from pm.server.mcp import McpEndpoint
@@ -42,6 +43,8 @@ API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 READY_TENANT = "default"
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+# How often a worker checks whether another worker committed to a followed tenant (seconds).
+WORKER_POLL_INTERVAL = 0.005
 
 
 def jwt_config(settings: Settings) -> JwtConfig:
@@ -149,9 +152,12 @@ def create_app(
     manager = connection_manager or tenant_manager(settings)
     hub = Hub()
     heap = FreezePolicy()
+    follower = Follower(hub, manager)
+    # With several workers on one database, each learns of the others' commits by polling.
+    poller = DataVersionPoller(follower, WORKER_POLL_INTERVAL) if settings.workers > 1 else None
     tenancy = Tenancy(
         manager,
-        publish or hub.publish,
+        publish or follower.offer,
         event_retention=settings.event_retention_hours * 3600,
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
     )
@@ -172,7 +178,12 @@ def create_app(
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
         lifespan=_lifespan(
-            manager, owns_manager=connection_manager is None, mcp=lambda: mcp, heap=heap
+            manager,
+            follower,
+            poller,
+            owns_manager=connection_manager is None,
+            mcp=lambda: mcp,
+            heap=heap,
         ),
         telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
         exception_telemetry=settings.otel_enabled,
@@ -192,6 +203,8 @@ def create_app(
 
 def _lifespan(
     manager: TenantManager,
+    follower: Follower,
+    poller: DataVersionPoller | None,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
     heap: FreezePolicy,
@@ -201,6 +214,8 @@ def _lifespan(
         manager.start()
         heap.start()
         reclaimer = asyncio.create_task(heap.run(), name="gc-reclaim")
+        if poller is not None:
+            poller.start()
         try:
             endpoint = mcp()
             async with endpoint.running() if endpoint else contextlib.nullcontext():
@@ -209,6 +224,9 @@ def _lifespan(
             reclaimer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reclaimer
+            if poller is not None:
+                await poller.close()
+            await follower.close()
             if owns_manager:
                 await manager.close()
 

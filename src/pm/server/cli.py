@@ -31,6 +31,7 @@ def _settings(env_file: Path | None, **overrides: object) -> Settings:
 
 Host = Annotated[str | None, typer.Option(help="Bind address (SERVER_HOST).")]
 Port = Annotated[int | None, typer.Option(help="Port (SERVER_PORT).")]
+Workers = Annotated[int | None, typer.Option(help="Worker processes serving the port (WORKERS).")]
 
 
 @cli.callback(invoke_without_command=True)
@@ -43,35 +44,25 @@ def main_callback(
 
 
 @cli.command()
-def serve(env_file: EnvFile = None, host: Host = None, port: Port = None) -> None:
-    """Run the server."""
-    import uvicorn
-
-    from pm.server.app import create_app
-    from pm.server.protocols import with_header_timeout
-
-    settings = _settings(env_file, server_host=host, server_port=port)
+def serve(
+    env_file: EnvFile = None, host: Host = None, port: Port = None, workers: Workers = None
+) -> None:
+    """Run the server (with --workers N, N processes on one port)."""
+    settings = _settings(env_file, server_host=host, server_port=port, workers=workers)
     logs.configure(settings.log_level, settings.log_format)
     _raise_file_limit(settings.tenant_cache_size)
     try:
-        app = create_app(settings)
-    except (ValueError, OSError) as exc:
+        if settings.workers > 1:
+            from pm.server import supervisor
+
+            raise typer.Exit(supervisor.serve(settings))
+        from pm.server.serving import ReadyServer, uvicorn_config
+
+        server = ReadyServer(uvicorn_config(settings))
+    except (ValueError, OSError) as exc:  # a bad setting, a port that cannot be bound
         typer.echo(f"pm-server: cannot start: {exc}", err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(
-        app,
-        host=settings.server_host,
-        port=settings.server_port,
-        log_config=None,
-        access_log=False,
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_ping_interval=settings.ws_ping_interval,
-        ws_ping_timeout=settings.ws_ping_timeout,
-        ws_per_message_deflate=False,
-        timeout_graceful_shutdown=10,
-        timeout_keep_alive=settings.http_keep_alive_timeout,
-        http=with_header_timeout(settings.http_header_timeout),
-    )
+    server.run()
 
 
 # Each open tenant holds two SQLite connections of three descriptors each (db, WAL, shm).

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     server_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
     server_port: int = Field(3000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=256)
     db_path: Path = Path("./data")
 
     jwt_secret: SecretStr | None = None

@@ -50,6 +50,7 @@ async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
             field="project_ids",
         )
     tenant = ctx.actor.tenant_id
+    await hub.prepare(tenant)  # no await from here to `subscribe`
     conn.hold_live_events()
     hub.subscribe(tenant, conn, wanted)
     conn.topics = combined
