@@ -267,12 +267,14 @@ def run_spec(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [asdict(r) for r in run_loop(_run_all(spec))]
 
 
-def run_separately(host: str, jobs: list[Job], spec_path: Path) -> list[Result]:
-    """Run jobs in order in a separate load process pinned to the load core."""
+def run_separately(
+    host: str, jobs: list[Job], spec_path: Path, pinned: bool = True
+) -> list[Result]:
+    """Run jobs in order in a separate load process pinned to the load core (if `pinned`)."""
     from bench.servers import run_module
 
     spec = {"host": host, "jobs": [asdict(job) for job in jobs]}
-    return [Result(**r) for r in run_module("bench.load", spec, spec_path)]
+    return [Result(**r) for r in run_module("bench.load", spec, spec_path, pinned=pinned)]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ WS_TARGET_CLIENTS = 1000
 # A flood from one client: the other clients' p99 may grow by at most this factor over the
 # same subscribers' p99 without the flood (same run), and stays within WS_P99_MS.
 FLOOD_FACTOR = 1.5
+# Two workers against one on this 2-core machine (same run, same conditions).
+WORKER_TARGETS = {"GET by id": 1.4, "POST create": 1.1}
 SHORT = {
     "GET by id": "GET",
     "POST create": "POST",
@@ -275,6 +277,45 @@ def tenant_rows(t: dict[str, Any]) -> list[Row]:
     ]
 
 
+def workers_rows(w: dict[str, Any]) -> list[Row]:
+    """Two workers against one: REST throughput ratios; event latency across workers."""
+    rounds = w["rounds"]
+    rows = []
+    for name, target in WORKER_TARGETS.items():
+        one = [r["1"][name]["rps"] for r in rounds]
+        two = [r["2"][name]["rps"] for r in rounds]
+        ratio = median([b / a if a else 0.0 for a, b in zip(one, two, strict=True)])
+        errors = sum(r[k][name]["errors"] for r in rounds for k in ("1", "2"))
+        failed = f" ({errors:.0f} errors)" if errors else ""
+        rows.append(
+            Row(
+                f"2 workers: {name}",
+                f"{_f(median(two), 0)} req/s{failed}",
+                f"1 worker: {_f(median(one), 0)} req/s",
+                _f(ratio),
+                _f(median([r["2"][name]["p50_ms"] for r in rounds])),
+                _f(median([r["2"][name]["p99_ms"] for r in rounds])),
+                f"ratio ≥ {target:g}",
+                ratio >= target and not errors,
+            )
+        )
+    latency = w["events"]["latency"]
+    lost = sum(x["lost"] + x["reordered"] + x["closed"] for x in latency)
+    delivered = sum(x["deliveries"] for x in latency)
+    p99 = median([x["p99_ms"] for x in latency])
+    rows.append(
+        Row(
+            f"2 workers: events across workers, {w['subscribers']} subscribers × {w['rate']:g}/s",
+            f"{lost} lost or reordered in {delivered:,} deliveries",
+            p50=_f(median([x["p50_ms"] for x in latency])),
+            p99=_f(p99),
+            target=f"p99 ≤ {WS_P99_MS:g} ms, none lost",
+            met=p99 <= WS_P99_MS and lost == 0,
+        )
+    )
+    return rows
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     """Every row of the table, for the sections present."""
     out: list[Row] = []
@@ -284,6 +325,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out += ws_rows(results["ws"])
     if "tenants" in results:
         out += tenant_rows(results["tenants"])
+    if "workers" in results:
+        out += workers_rows(results["workers"])
     return out
 
 

@@ -67,7 +67,7 @@ def seed_post(client: httpx.Client, project_id: str) -> httpx.Response:
     """One creation like the benchmark's (to learn the answer's size)."""
     response = client.post(
         f"/api/v1/projects/{project_id}/work-items",
-        content=_CREATE_BODY,
+        content=CREATE_BODY,
         headers={"Content-Type": "application/json"},
     )
     response.raise_for_status()
@@ -75,7 +75,7 @@ def seed_post(client: httpx.Client, project_id: str) -> httpx.Response:
 
 
 _RAISE = {"priority": "high"}
-_CREATE_BODY = json.dumps({"item_type": "story", "title": "A story created by the benchmark"})
+CREATE_BODY = json.dumps({"item_type": "story", "title": "A story created by the benchmark"})
 
 
 def _list_path(project_id: str) -> str:
@@ -97,7 +97,7 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
             "POST",
             f"/api/v1/projects/{setup.create_project}/work-items",
             keyed("post"),
-            _CREATE_BODY,
+            CREATE_BODY,
         )
     ]
     # Request n moves item n % 1000 to the lane after the one request n - 1000 moved it to,

@@ -74,11 +74,14 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], port: int, work: Path) -> Server:
+def _spawn(
+    name: str, argv: list[str], env: dict[str, str], port: int, work: Path, pinned: bool = True
+) -> Server:
     log_path = work / f"{name}-{port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=ROOT)
-    pin(process.pid, SERVER_CORE)
+    if pinned:
+        pin(process.pid, SERVER_CORE)
     server = Server(name, port, process, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -120,10 +123,14 @@ def server_env(
     }
 
 
-def start_pm(data_dir: Path, work: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """Our `pm-server` on a free loopback port, over `data_dir`, pinned to the server core."""
+def start_pm(
+    data_dir: Path, work: Path, extra_env: dict[str, str] | None = None, pinned: bool = True
+) -> Server:
+    """Our `pm-server` on a free loopback port, over `data_dir`, pinned to the server core
+    (unless not `pinned`: free to use every core, as its workers are)."""
     port = free_port()
-    return _spawn("pm-server", [str(SERVER)], server_env(data_dir, port, extra_env), port, work)
+    env = server_env(data_dir, port, extra_env)
+    return _spawn("pm-server", [str(SERVER)], env, port, work, pinned)
 
 
 def start_baseline(kind: str, work: Path, sizes: dict[str, int]) -> Server:
@@ -186,11 +193,15 @@ def use_revision(rev: str, into: Path) -> str:
     return sha
 
 
-def run_module(module: str, spec: dict[str, Any], spec_path: Path, timeout: float = 900) -> Any:
-    """Run `python -m module SPEC.json --cpu LOAD_CORE` (a load process); its JSON output."""
+def run_module(
+    module: str, spec: dict[str, Any], spec_path: Path, timeout: float = 900, pinned: bool = True
+) -> Any:
+    """Run `python -m module SPEC.json --cpu LOAD_CORE` (a load process); its JSON output.
+
+    Not `pinned`, the load process may run on any core."""
     spec_path.write_text(json.dumps(spec))
     argv = [sys.executable, "-m", module, str(spec_path)]
-    if can_pin():
+    if pinned and can_pin():
         argv += ["--cpu", str(LOAD_CORE)]
     out = subprocess.run(argv, cwd=ROOT, check=False, capture_output=True, timeout=timeout)
     if out.returncode != 0:

@@ -222,6 +222,7 @@ class Spec:
     runs: int = 3
     server_pid: int = 0  # to tell how busy the server was (0: unknown)
     flood_token: str = ""  # a client of this token floods during the latency phases
+    saturation: bool = True  # False: the latency phases only
     garbage_every: int = 8  # one flood frame in this many is not protobuf
 
 
@@ -541,7 +542,7 @@ async def run(spec: Spec) -> dict[str, Any]:
                 flooding.cancel()
                 await asyncio.gather(flooding, return_exceptions=True)
             latency.append({**result, "flood": stats.summary()})
-        for r in range(0 if spec.flood_token else spec.runs):
+        for r in range(0 if spec.flood_token or not spec.saturation else spec.runs):
             saturation.append(await saturation_phase(spec, driver, clients, tally_ref, r))
     finally:
         for transport in [c.transport for c in clients] + [c.transport for c in conns]:
@@ -560,11 +561,11 @@ def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return dict(run_loop(run(Spec(**spec))))
 
 
-def run_separately(spec: Spec, spec_path: Path) -> dict[str, Any]:
-    """Run in a separate load process pinned to the load core."""
+def run_separately(spec: Spec, spec_path: Path, pinned: bool = True) -> dict[str, Any]:
+    """Run in a separate load process pinned to the load core (if `pinned`)."""
     from bench.servers import run_module
 
-    return dict(run_module("bench.wsfanout", asdict(spec), spec_path))
+    return dict(run_module("bench.wsfanout", asdict(spec), spec_path, pinned=pinned))
 
 
 if __name__ == "__main__":

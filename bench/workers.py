@@ -1,0 +1,112 @@
+"""WORKERS=2 against WORKERS=1, same data, same run: REST throughput and cross-worker events.
+
+- GET by id and POST create, 16 connections, each round against one worker and then two
+  (a fresh server each time, over the same seeded data); the figure is the ratio of the
+  two throughputs, round by round.
+- Event latency with two workers: 100 subscribers and a REST driver at 20 creations/s.
+  The kernel spreads both the subscribers' and the driver's connections over the two
+  workers, so about half the deliveries cross from the worker that wrote to the one that
+  holds the subscriber — and those are the slow half (the other worker notices the commit
+  by polling), so the p99 over every delivery is a p98 of the crossing ones.
+
+Neither the servers nor the load processes are pinned here (a second worker needs the
+second core), so the load shares the cores with the servers, equally in both cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import seed, wsfanout
+from bench.load import COUNTER, Job, Request, Scenario, run_separately
+from bench.rest import CREATE_BODY
+from bench.servers import start_pm, stop, token
+
+TENANT = "workers"
+SUBSCRIBERS = 100
+RATE = 20.0
+
+
+def _seed(work: Path, data: Path) -> tuple[list[str], str, str]:
+    """Items to GET, the project POSTs land in, the fan-out project (with its viewers)."""
+    pm = start_pm(data, work)
+    try:
+        headers = {"Authorization": f"Bearer {token(TENANT)}"}
+        with httpx.Client(base_url=pm.url, headers=headers, timeout=30) as client:
+            reads = seed.create_project(client, "READS", "Read by id")["id"]
+            ids = seed.bulk_items(seed.tenant_db(data, TENANT), reads, 1000)
+            posts = seed.create_project(client, "POSTS", "Where POSTs land")["id"]
+            fan = seed.create_project(client, "FANW", "Fan-out across workers")[
+                "id"
+            ]  # bench drives
+            seed.add_members(client, fan, [f"u{i}" for i in range(SUBSCRIBERS)], "viewer")
+    finally:
+        stop(pm)
+    return ids, posts, fan
+
+
+def _scenarios(
+    ids: list[str], project: str, round_no: int, workers: int, duration: float, warmup: float
+) -> list[Scenario]:
+    auth = {"Authorization": f"Bearer {token(TENANT)}"}
+    write = {**auth, "Content-Type": "application/json"}
+    key = f"workers-r{round_no}-w{workers}-{COUNTER.decode()}"
+    gets = [Request("GET", f"/api/v1/work-items/{i}", auth) for i in ids]
+    posts = [
+        Request(
+            "POST",
+            f"/api/v1/projects/{project}/work-items",
+            {**write, "Idempotency-Key": key},
+            CREATE_BODY,
+        )
+    ]
+    return [
+        Scenario("GET by id", gets, connections=16, duration=duration, warmup=warmup),
+        Scenario("POST create", posts, connections=16, duration=duration, warmup=warmup),
+    ]
+
+
+def run(work: Path, quick: bool) -> dict[str, Any]:
+    """Every round with one worker, then two; then the cross-worker fan-out."""
+    data = work / "workers-data"
+    ids, posts, fan = _seed(work, data)
+    runs = 1 if quick else 3
+    duration, warmup = (1.0, 0.3) if quick else (2.0, 0.5)
+    rounds = []
+    for r in range(runs):
+        measured: dict[str, Any] = {}
+        for workers in (1, 2):
+            pm = start_pm(data, work, {"WORKERS": str(workers)}, pinned=False)
+            try:
+                jobs = [
+                    Job(pm.port, s) for s in _scenarios(ids, posts, r, workers, duration, warmup)
+                ]
+                results = run_separately(
+                    "127.0.0.1", jobs, work / f"workers-{r}-{workers}.json", pinned=False
+                )
+            finally:
+                stop(pm)
+            measured[str(workers)] = {x.name: asdict(x) for x in results}
+        rounds.append(measured)
+    pm = start_pm(data, work, {"WORKERS": "2"}, pinned=False)
+    try:
+        spec = wsfanout.Spec(
+            "127.0.0.1",
+            pm.port,
+            SUBSCRIBERS,
+            fan,
+            token(TENANT),
+            [token(TENANT, f"u{i}") for i in range(SUBSCRIBERS)],
+            rate=RATE,
+            duration=2.0 if quick else 3.0,
+            runs=runs,
+            saturation=False,
+        )
+        events = wsfanout.run_separately(spec, work / "workers-ws.json", pinned=False)
+    finally:
+        stop(pm)
+    return {"rounds": rounds, "events": events, "subscribers": SUBSCRIBERS, "rate": RATE}
