@@ -195,10 +195,14 @@ class DataVersionPoller:
     """Finds other processes' commits to a followed SQLite tenant: `PRAGMA data_version`.
 
     The reader connection's data_version changes whenever another connection — another
-    worker's, or this process's own writer — commits. Checking it costs about a
-    microsecond per followed tenant, so every `interval` seconds each followed tenant is
-    checked and, when it changed, what is new in its stream is read and delivered.
+    worker's, or this process's own writer — commits. Checking it costs a few
+    microseconds (it opens a read transaction: 3-7 µs measured on the 2-core VM), so every
+    `interval` seconds each followed tenant is checked and, when it changed, what is new
+    in its stream is read and delivered. With many followed tenants the round is spaced
+    out to PER_TENANT seconds per tenant, which keeps the checks under ~10 % of a core.
     """
+
+    PER_TENANT = 0.00005
 
     def __init__(self, follower: Follower, interval: float) -> None:
         self.follower = follower
@@ -213,7 +217,7 @@ class DataVersionPoller:
     async def _loop(self) -> None:
         follower = self.follower
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(max(self.interval, len(follower.followed) * self.PER_TENANT))
             for followed in list(follower.followed.values()):
                 try:
                     version = data_version(followed.store)
