@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,61 +76,68 @@ async def _subscribe(hub: Hub, project: str) -> Collector:
     return collector
 
 
-async def test_commits_of_both_processes_arrive_in_seq_order(
+@dataclass
+class Pair:
+    """A follower in the first process, a tenancy in each, a subscriber to one project."""
+
+    hub: Hub
+    follower: Follower
+    local: Tenancy
+    remote: Tenancy
+    project: str
+    collector: Collector
+
+
+@pytest.fixture
+async def pair(
     managers: tuple[TenantConnectionManager, TenantConnectionManager],
-) -> None:
+) -> AsyncIterator[Pair]:
     here, there = managers
     hub = Hub()
     follower = Follower(hub, here)
-    poller = DataVersionPoller(follower, 0.002)
-    poller.start()
-    local, remote = Tenancy(here, follower.offer), Tenancy(there)
+    remote = Tenancy(there)
     project = await _project(remote)
     collector = await _subscribe(hub, project)
+    yield Pair(hub, follower, Tenancy(here, follower.offer), remote, project, collector)
+    await follower.close()
+
+
+async def test_commits_of_both_processes_arrive_in_seq_order(pair: Pair) -> None:
+    poller = DataVersionPoller(pair.follower, 0.002)
+    poller.start()
+    local, remote, project = pair.local, pair.remote, pair.project
     # Interleaved, some at once: local commits find holes that the other process filled.
     for n in range(10):
         await asyncio.gather(_item(local, project), _item(remote, project), _item(local, project))
         if n % 3 == 0:
             await _item(remote, project)
-    await _until(collector, 34)
-    first = collector.seqs[0]
-    assert collector.seqs == list(range(first, first + 34))
+    await _until(pair.collector, 34)
+    seqs = pair.collector.seqs
+    assert seqs == list(range(seqs[0], seqs[0] + 34))
     await asyncio.sleep(0.05)
-    assert len(collector.seqs) == 34  # and none twice
+    assert len(seqs) == 34  # and none twice
     await poller.close()
-    await follower.close()
 
 
 async def test_a_local_commit_after_a_hole_delivers_the_hole_first_without_a_notifier(
-    managers: tuple[TenantConnectionManager, TenantConnectionManager],
+    pair: Pair,
 ) -> None:
-    here, there = managers
-    hub = Hub()
-    follower = Follower(hub, here)  # no notifier: only local commits reveal the others'
-    local, remote = Tenancy(here, follower.offer), Tenancy(there)
-    project = await _project(remote)
-    collector = await _subscribe(hub, project)
-    await _item(remote, project)
-    await _item(remote, project)
-    assert collector.seqs == []
-    await _item(local, project)
-    await _until(collector, 3)
-    first = collector.seqs[0]
-    assert collector.seqs == [first, first + 1, first + 2]
-    await follower.close()
+    # No notifier: only the local commit reveals the other process's.
+    await _item(pair.remote, pair.project)
+    await _item(pair.remote, pair.project)
+    assert pair.collector.seqs == []
+    await _item(pair.local, pair.project)
+    await _until(pair.collector, 3)
+    seqs = pair.collector.seqs
+    assert seqs == [seqs[0], seqs[0] + 1, seqs[0] + 2]
 
 
 async def test_the_last_subscriber_leaving_stops_following_and_frees_the_store(
-    managers: tuple[TenantConnectionManager, TenantConnectionManager],
+    pair: Pair, managers: tuple[TenantConnectionManager, TenantConnectionManager]
 ) -> None:
-    here, there = managers
-    hub = Hub()
-    follower = Follower(hub, here)
-    project = await _project(Tenancy(there))
-    collector = await _subscribe(hub, project)
-    store = await here.get(TENANT)
-    assert TENANT in follower.followed
+    store = await managers[0].get(TENANT)
+    assert TENANT in pair.follower.followed
     assert store.leases == 1
-    hub.unsubscribe(TENANT, collector, Topics(project_ids=frozenset({project})))
-    assert TENANT not in follower.followed
+    pair.hub.unsubscribe(TENANT, pair.collector, Topics(project_ids=frozenset({pair.project})))
+    assert TENANT not in pair.follower.followed
     assert store.leases == 0
