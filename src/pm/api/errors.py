@@ -102,6 +102,10 @@ def domain_error_response(exc: e.DomainError) -> Response:
         headers["RateLimit-Reset"] = str(exc.retry_after)
     if isinstance(exc, e.Conflict) and exc.current is not None:
         extra["current"] = orjson.loads(orjson.dumps(exc.current))
+    if isinstance(exc, e.OperationFailed):
+        extra["index"] = exc.index
+        extra["operation_status"] = status_of(exc.cause)
+        extra["operation_code"] = exc.cause.code
     if status == 500:
         log.error("unmapped domain error", exc_info=exc)
     return problem(status, exc.code, exc.message, field=exc.field, headers=headers, **extra)
@@ -170,6 +174,9 @@ class Problem(BaseModel):
     request_id: str | None = None
     errors: list[FieldProblem] | None = None
     current: dict[str, Any] | None = None
+    index: int | None = None
+    operation_status: int | None = None
+    operation_code: str | None = None
 
 
 def problem_doc(description: str) -> dict[str, Any]:

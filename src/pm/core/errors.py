@@ -88,3 +88,17 @@ class RateLimited(DomainError):
         super().__init__(message)
         self.retry_after = retry_after
         self.limit = limit
+
+
+class OperationFailed(InvalidInput):
+    """One operation of a bulk request failed, so the whole request was undone.
+
+    `index` is the operation's place in the request; `cause` the error it would have got
+    on its own (its code and status go into the answer, too).
+    """
+
+    def __init__(self, index: int, cause: DomainError) -> None:
+        field = f"operations.{index}" + (f".{cause.field}" if cause.field else "")
+        super().__init__(f"operation {index}: {cause.message}", field=field)
+        self.index = index
+        self.cause = cause

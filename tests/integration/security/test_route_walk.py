@@ -115,6 +115,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", f"{API}/swim-lanes/{{lane_id}}"): {"name": "Pwned"},
     ("PUT", f"{API}/swim-lanes/{{lane_id}}"): {"name": "Pwned"},
     ("PUT", f"{P}/members/{{user_id}}"): {"role": "admin"},
+    ("POST", f"{API}/bulk"): {"operations": [{"op": "delete", "entity": "comment", "id": "c"}]},
 }
 
 
@@ -296,7 +297,7 @@ async def test_the_allow_list_answers_without_a_token(client: httpx.AsyncClient)
         assert response.status_code == 200, (path, response.text)
 
 
-# Routes whose path names no id (GET /projects, POST /projects, POST /dependencies,
+# Routes whose path names no id (GET /projects, POST /projects, POST /dependencies, POST /bulk,
 # GET /time-entries/running, /activity, /events, /llm/context, health and docs) are not in the
 # 404 walk below: they read or write the caller's own tenant only, which has nothing of acme's
 # in it (one database per tenant). The walk above proves they need a token; the ids they take in
@@ -336,6 +337,13 @@ async def test_another_tenants_token_gets_404_on_every_id(
     )
     assert link.status_code == 422
     assert link.json()["field"] == "blocking_item_id"
+    for op in (
+        {"op": "update", "entity": "work_item", "id": acme.story, "title": "Pwned"},
+        {"op": "create", "entity": "comment", "work_item_id": acme.story, "content": "Planted"},
+    ):
+        bulk = await client.post(f"{API}/bulk", json={"operations": [op]}, headers=headers)
+        assert bulk.status_code == 422, bulk.text
+        assert (bulk.json()["index"], bulk.json()["operation_code"]) == (0, "NOT_FOUND")
     stream = await client.get(
         f"{API}/events", params={"project_id": acme.ids["project_id"]}, headers=headers
     )
