@@ -15,6 +15,7 @@ from typing import Any
 # Targets of the issue (ratios are to the baseline measured in the same run).
 RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
 TAIL_FACTOR = 5.0
+BULK_SPEEDUP = 10.0  # 1,000 creations in one bulk request vs 1,000 single POSTs
 LIST_FACTOR = 1.5
 WS_P99_MS = 50.0
 WS_P99_VS_RAW = 2.0
@@ -316,6 +317,37 @@ def workers_rows(w: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def bulk_rows(b: dict[str, Any], rest: dict[str, Any] | None) -> list[Row]:
+    """One bulk request of 1,000 creations against 1,000 single POSTs, one at a time."""
+    n = b["items"]
+    single = median([r["single_seconds"] for r in b["rounds"]])
+    many = median([r["bulk_seconds"] for r in b["rounds"]])
+    speedup = single / many if many else 0.0
+    rows = [
+        Row(
+            f"bulk: {n:,} creations in one POST /bulk",
+            f"{many * 1000:,.0f} ms ({n / many if many else 0:,.0f} items/s)",
+            baseline=f"{n:,} single POSTs: {single * 1000:,.0f} ms",
+            ratio=f"{speedup:.1f}×",
+            target=f"≥ {BULK_SPEEDUP:.0f}× faster",
+            met=speedup >= BULK_SPEEDUP,
+        )
+    ]
+    if rest is not None:
+        concurrent = median(
+            [next(r["rps"] for r in rnd if r["name"] == "POST create") for rnd in rest["rounds"]]
+        )
+        rows.append(
+            Row(
+                "bulk: against single POSTs from 16 connections (rest section)",
+                f"{n / many if many else 0:,.0f} items/s",
+                baseline=f"{concurrent:,.0f} POST/s",
+                ratio=f"{(n / many) / concurrent if many and concurrent else 0:.1f}×",
+            )
+        )
+    return rows
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     """Every row of the table, for the sections present."""
     out: list[Row] = []
@@ -327,6 +359,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out += tenant_rows(results["tenants"])
     if "workers" in results:
         out += workers_rows(results["workers"])
+    if "bulk" in results:
+        out += bulk_rows(results["bulk"], results.get("rest"))
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import report, rest, seed, tenants, workers, wsfanout
+from bench import bulk, report, rest, seed, tenants, workers, wsfanout
 from bench.servers import (
     ROOT,
     can_pin,
@@ -37,7 +37,7 @@ from bench.servers import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("rest", "ws", "tenants", "workers")
+SECTIONS = ("rest", "ws", "tenants", "workers", "bulk")
 FLOODER = "flooder"  # the user of the flooding client, a viewer of the fan-out project
 FLOOD_SUBSCRIBERS = 100  # compared with the 100-subscriber latency of the same run
 
@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
                 results["ws"] = run_ws(work, args.quick)
             elif section == "workers":
                 results["workers"] = workers.run(work, args.quick)
+            elif section == "bulk":
+                results["bulk"] = bulk.run(work, runs=1 if args.quick else 3)
             else:
                 results["tenants"] = run_tenants(work, args.quick)
             timings[section] = round(time.monotonic() - t0, 1)
