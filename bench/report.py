@@ -15,6 +15,7 @@ from typing import Any
 # Targets of the issue (ratios are to the baseline measured in the same run).
 RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
 TAIL_FACTOR = 5.0
+EXPORT_RSS_SLACK_MB = 8.0  # an export of 100k items may peak this much above one of 10k
 BULK_SPEEDUP = 10.0  # 1,000 creations in one bulk request vs 1,000 single POSTs
 LIST_FACTOR = 1.5
 WS_P99_MS = 50.0
@@ -348,6 +349,31 @@ def bulk_rows(b: dict[str, Any], rest: dict[str, Any] | None) -> list[Row]:
     return rows
 
 
+def sync_rows(s: dict[str, Any]) -> list[Row]:
+    """Exports of 10k and 100k items: time, size and the growth of the server's peak RSS."""
+    exports = s["exports"]
+    out, growth = [], {}
+    for items, e in exports.items():
+        growth[items] = (e["hwm_after_kb"] - e["hwm_before_kb"]) / 1024
+        out.append(
+            Row(
+                f"export of {int(items):,} items (streamed)",
+                f"{e['seconds']:.1f} s, {e['bytes'] / 2**20:,.0f} MiB; "
+                f"peak RSS {e['hwm_before_kb'] / 1024:,.0f} → {e['hwm_after_kb'] / 1024:,.0f} MiB",
+            )
+        )
+    small, large = sorted(growth, key=int)[0], sorted(growth, key=int)[-1]
+    out.append(
+        Row(
+            "export: peak RSS growth, 100k vs 10k items",
+            f"+{growth[large]:.1f} MiB vs +{growth[small]:.1f} MiB",
+            target=f"≤ 10k's + {EXPORT_RSS_SLACK_MB:g} MiB",
+            met=growth[large] <= growth[small] + EXPORT_RSS_SLACK_MB,
+        )
+    )
+    return out
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     """Every row of the table, for the sections present."""
     out: list[Row] = []
@@ -361,6 +387,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out += workers_rows(results["workers"])
     if "bulk" in results:
         out += bulk_rows(results["bulk"], results.get("rest"))
+    if "sync" in results:
+        out += sync_rows(results["sync"])
     return out
 
 

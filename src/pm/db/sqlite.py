@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -164,6 +164,27 @@ class SqliteStore(GroupCommit):
     def in_transaction(self) -> bool:
         """Whether the batch transaction is open."""
         return self.conn.in_transaction
+
+    def snapshot(self) -> tuple[SqliteExecutor, Callable[[], None]]:
+        """A reader over a connection of its own that sees one snapshot until closed.
+
+        For long reads that must be consistent across many statements (an export): the
+        shared reader would see each statement's own snapshot. Returns the executor and
+        the function that ends the snapshot and closes the connection.
+        """
+        conn = connect_reader(self.path)
+        try:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc) from exc
+
+        def close() -> None:
+            conn.rollback()
+            conn.close()
+
+        return SqliteExecutor(conn), close
 
     async def begin(self) -> None:
         """Take the write lock up front, retrying asynchronously while another process holds it.

@@ -25,6 +25,11 @@ class TenantStore(Protocol):
         """The executor for reads: committed data only, never blocked by writers."""
         ...
 
+    def snapshot(self) -> tuple[Executor, Callable[[], None]]:
+        """A reader that sees one snapshot of the tenant until the returned function is
+        called (for long reads that must agree across statements, e.g. an export)."""
+        ...
+
     async def begin_unit(self) -> Executor:
         """Take the writer's turn and open the unit of work."""
         ...

@@ -197,6 +197,10 @@ class Tenancy:
         """Read access for the actor's tenant (use with `async with`)."""
         return ReadScope(self.manager, actor)
 
+    def snapshot(self, actor: Actor) -> ReadScope:
+        """Reads that all see one snapshot of the tenant, however long they take."""
+        return ReadScope(self.manager, actor, snapshot=True)
+
     async def maybe_purge(self, ex: Executor, tenant_id: str, now: int, keep_from: int) -> None:
         """Every few minutes per tenant, forget expired events and idempotency answers."""
         if now - self._last_purge.get(tenant_id, 0) < _PURGE_EVERY:
@@ -209,18 +213,23 @@ class Tenancy:
 class ReadScope:
     """Holds the tenant store open for a sequence of reads."""
 
-    __slots__ = ("_actor", "_manager", "_store")
+    __slots__ = ("_actor", "_close", "_manager", "_snapshot", "_store")
 
-    def __init__(self, manager: TenantManager, actor: Actor) -> None:
+    def __init__(self, manager: TenantManager, actor: Actor, snapshot: bool = False) -> None:
         self._manager = manager
         self._actor = actor
+        self._snapshot = snapshot
         self._store: TenantStore | None = None
+        self._close: Callable[[], None] | None = None
 
     async def __aenter__(self) -> Reader:
         store = await self._manager.acquire(self._actor.tenant_id)
         self._store = store
         try:
-            ex = await store.reader()
+            if self._snapshot:
+                ex, self._close = store.snapshot()
+            else:
+                ex = await store.reader()
         except BaseException:
             self._manager.release(store)
             raise
@@ -233,4 +242,8 @@ class ReadScope:
         tb: TracebackType | None,
     ) -> None:
         if self._store is not None:
-            self._manager.release(self._store)
+            try:
+                if self._close is not None:
+                    self._close()
+            finally:
+                self._manager.release(self._store)
