@@ -175,3 +175,18 @@ def test_partition_ignores_links_between_other_items() -> None:
 def test_partition_of_nothing_is_empty() -> None:
     result = dependencies.partition("me", iter([]))
     assert (result.blocking, result.blocked, result.related) == ([], [], [])
+
+
+def test_find_cycle_names_a_link_on_the_cycle() -> None:
+    from pm.core.dependencies import find_cycle
+
+    assert find_cycle([]) is None
+    assert find_cycle([("l1", "a", "b"), ("l2", "b", "c"), ("l3", "a", "c")]) is None
+    chain = [("l1", "a", "b"), ("l2", "b", "c"), ("l3", "c", "a"), ("l4", "c", "d")]
+    assert find_cycle(chain) in {"l1", "l2", "l3"}
+    assert find_cycle([("self", "x", "x")]) == "self"
+    # Behind a cycle is not on it: only links between stuck items are named.
+    assert find_cycle([("in", "z", "a"), ("l1", "a", "b"), ("l2", "b", "a")]) in {"l1", "l2"}
+    downstream = [("l1", "a", "b"), ("l2", "b", "a"), ("l3", "b", "d"), ("l4", "d", "e")]
+    assert find_cycle(downstream) in {"l1", "l2"}
+    assert find_cycle([("l3", "b", "d"), ("l4", "d", "e"), ("l1", "a", "b")]) is None

@@ -37,6 +37,7 @@ class Services:
     tenancy: Tenancy
     verifier: TokenVerifier
     limiter: RateLimiter | None = None
+    import_max_bytes: int = 256 * 1_048_576
 
 
 def render(result: object) -> bytes:

@@ -21,10 +21,19 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 class RequestContextMiddleware:
     """Gives every HTTP request and WebSocket an id, logs one line per request, caps bodies."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, access_log_enabled: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        access_log_enabled: bool = True,
+        streamed: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         self.log_access = access_log_enabled
+        # Paths whose route reads the body as a stream and enforces this limit itself;
+        # here only a declared Content-Length over it is refused.
+        self.streamed = streamed or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -63,8 +72,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            too_large = length is not None and (not length.isdigit() or int(length) > self.max_body)
-            if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
+            limit = self.streamed.get(scope["path"])
+            streamed = limit is not None
+            limit = self.max_body if limit is None else limit
+            too_large = length is not None and (not length.isdigit() or int(length) > limit)
+            if length is None and not streamed and scope["method"] in ("POST", "PUT", "PATCH"):
                 # A body without Content-Length (chunked) is read up front, up to the limit.
                 body = await self._read_capped(receive)
                 too_large = body is None
@@ -73,7 +85,7 @@ class RequestContextMiddleware:
                 response = problem(
                     413,
                     "PAYLOAD_TOO_LARGE",
-                    f"the request body exceeds the limit of {self.max_body} bytes",
+                    f"the request body exceeds the limit of {limit} bytes",
                     headers={"Connection": "close"},
                 )
                 await response(scope, receive, send_with_id)

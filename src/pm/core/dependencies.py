@@ -80,3 +80,37 @@ def partition(item_id: str, dependencies: Iterable[Dependency]) -> ItemDependenc
         elif dep.blocking_item_id == item_id:
             blocked.append(dep)
     return ItemDependencies(blocking, blocked, related)
+
+
+def find_cycle(links: Iterable[tuple[str, str, str]]) -> str | None:
+    """The id of a `blocks` link that lies on a cycle, or None when the links are acyclic.
+
+    `links` are (link id, blocking item, blocked item). Kahn's algorithm takes away the
+    items nothing still blocks; each item left is blocked by another item left, so walking
+    from one to what blocks it must come back to an item already passed: that closes a
+    cycle.
+    """
+    edges: dict[str, list[str]] = {}
+    blockers: dict[str, list[tuple[str, str]]] = {}
+    waiting: dict[str, int] = {}
+    for link_id, blocking, blocked in links:
+        edges.setdefault(blocking, []).append(blocked)
+        blockers.setdefault(blocked, []).append((link_id, blocking))
+        waiting[blocked] = waiting.get(blocked, 0) + 1
+        waiting.setdefault(blocking, 0)
+    free = [item for item, count in waiting.items() if count == 0]
+    while free:
+        for blocked in edges.get(free.pop(), ()):
+            waiting[blocked] -= 1
+            if waiting[blocked] == 0:
+                free.append(blocked)
+    stuck = {item for item, count in waiting.items() if count}
+    if not stuck:
+        return None
+    item, passed = min(stuck), set[str]()
+    while True:
+        passed.add(item)
+        link_id, blocking = next(lb for lb in blockers[item] if lb[1] in stuck)
+        if blocking in passed:
+            return link_id
+        item = blocking

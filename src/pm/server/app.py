@@ -170,6 +170,7 @@ def create_app(
             settings.rate_limit_tenant_per_second,
             settings.rate_limit_tenant_burst,
         ),
+        import_max_bytes=settings.import_max_bytes,
     )
     mcp: McpEndpoint | None = None
     app = LeanFastAPI(
@@ -272,4 +273,9 @@ def _install_middleware(app: FastAPI, settings: Settings, services: Services) ->
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        # The import route reads its body as a stream, under a limit of its own.
+        streamed={f"{API_PREFIX}/sync/import": settings.import_max_bytes},
+    )

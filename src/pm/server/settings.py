@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: float = Field(5.0, ge=0, le=300)
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "NORMAL"
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    import_max_bytes: int = Field(256 * 1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(24, ge=1, le=24 * 30)
     event_retention_hours: int = Field(168, ge=1, le=24 * 366)
     http_header_timeout: float = Field(10, gt=0, le=300)

@@ -105,21 +105,9 @@ async def apply(uow: UnitOfWork, operations: Sequence[Operation]) -> list[Outcom
     return outcomes
 
 
-class _DryRun(Exception):
-    """Leaves the unit of work by an exception, so everything it did is undone."""
-
-    def __init__(self, outcomes: list[Outcome]) -> None:
-        super().__init__("dry run")
-        self.outcomes = outcomes
-
-
 async def dry_run(tenancy: Tenancy, actor: Actor, operations: Sequence[Operation]) -> BulkResult:
     """Run every rule of every operation, then undo it all: nothing written, nothing emitted."""
-    try:
-        async with tenancy.unit_of_work(actor) as uow:
-            raise _DryRun(await apply(uow, operations))
-    except _DryRun as done:
-        return BulkResult(True, done.outcomes)
+    return BulkResult(True, await tenancy.rehearse(actor, lambda uow: apply(uow, operations)))
 
 
 async def run(uow: UnitOfWork, operations: Sequence[Operation]) -> BulkResult:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
+from typing import TypeVar, cast
 
 from pm.core.activity import ActivityEntry, FieldChange
 from pm.core.actor import Actor
@@ -21,6 +22,7 @@ from pm.events.codec import event_body
 from pm.events.types import Event
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _PURGE_EVERY = 600
 
 # Receives committed events in sequence order; must not block (it runs under the write lock).
@@ -163,6 +165,14 @@ class UnitOfWork(Reader):
         self.events.append(event)
 
 
+class _Rehearsed(Exception):
+    """Leaves a rehearsed unit of work by an exception, so everything it did is undone."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rehearsal")
+        self.result = result
+
+
 class _NotStarted:
     """Stands in for the executor until the transaction begins."""
 
@@ -196,6 +206,15 @@ class Tenancy:
     def reading(self, actor: Actor) -> ReadScope:
         """Read access for the actor's tenant (use with `async with`)."""
         return ReadScope(self.manager, actor)
+
+    async def rehearse(self, actor: Actor, run: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run a write in a unit of work, then undo it: every rule runs, nothing is written
+        and nothing is emitted (a dry run)."""
+        try:
+            async with self.unit_of_work(actor) as uow:
+                raise _Rehearsed(await run(uow))
+        except _Rehearsed as done:
+            return cast(T, done.result)
 
     def snapshot(self, actor: Actor) -> ReadScope:
         """Reads that all see one snapshot of the tenant, however long they take."""

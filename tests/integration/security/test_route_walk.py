@@ -298,6 +298,7 @@ async def test_the_allow_list_answers_without_a_token(client: httpx.AsyncClient)
 
 
 # Routes whose path names no id (GET /projects, POST /projects, POST /dependencies, POST /bulk,
+# GET /sync/export, POST /sync/import,
 # GET /time-entries/running, /activity, /events, /llm/context, health and docs) are not in the
 # 404 walk below: they read or write the caller's own tenant only, which has nothing of acme's
 # in it (one database per tenant). The walk above proves they need a token; the ids they take in
@@ -348,6 +349,11 @@ async def test_another_tenants_token_gets_404_on_every_id(
         f"{API}/events", params={"project_id": acme.ids["project_id"]}, headers=headers
     )
     assert stream.status_code == 404
+    for project in (acme.ids["project_id"], "ACME"):
+        export = await client.get(
+            f"{API}/sync/export", params={"project": project}, headers=headers
+        )
+        assert (export.status_code, export.json()["code"]) == (404, "NOT_FOUND")
     history = await client.get(
         f"{API}/activity",
         params={"entity_type": "work_item", "entity_id": acme.story},

@@ -11,6 +11,7 @@ from pm.core.comments import Comment
 from pm.core.dependencies import Dependency
 from pm.core.members import ProjectMember
 from pm.core.projects import Project
+from pm.core.records import record
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
 from pm.core.time_entries import TimeEntry
@@ -36,3 +37,35 @@ class ExportDocument(BaseModel):
     dependencies: list[Dependency]
     time_entries: list[TimeEntry]
     activity: list[ActivityEntry]
+
+
+# The entity of each section's rows.
+ROW_TYPES: dict[str, type] = {
+    "projects": Project,
+    "swim_lanes": SwimLane,
+    "members": ProjectMember,
+    "sprints": Sprint,
+    "work_items": WorkItem,
+    "comments": Comment,
+    "dependencies": Dependency,
+    "time_entries": TimeEntry,
+    "activity": ActivityEntry,
+}
+
+
+@record
+class Counts:
+    """What an import did with one section's rows."""
+
+    created: int
+    updated: int
+    skipped: int
+
+
+@record
+class ImportResult:
+    """The answer to an import: per section, rows created, updated and skipped."""
+
+    mode: str
+    dry_run: bool
+    entities: dict[str, Counts]

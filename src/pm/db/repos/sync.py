@@ -167,8 +167,13 @@ async def page(
 
 async def get(ex: Executor, section: str, entity: Any) -> Any | None:
     """The stored row with the same primary key as `entity` (deleted or not), or None."""
+    return await get_by_key(ex, section, {k: getattr(entity, k) for k in BY_NAME[section].key})
+
+
+async def get_by_key(ex: Executor, section: str, key: dict[str, object]) -> Any | None:
+    """The stored row with this primary key (deleted or not), or None."""
     st = _STATEMENTS[section]
-    row = await ex.one(st.get, {k: getattr(entity, k) for k in st.section.key})
+    row = await ex.one(st.get, key)
     return None if row is None else st.row(row)
 
 
