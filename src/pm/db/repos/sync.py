@@ -45,8 +45,9 @@ class Section:
     key: tuple[str, ...]  # the primary key (the keyset order)
     in_project: str  # WHERE condition selecting one project's rows (:project_id)
     converters: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
-    split: str | None = None  # read in one pass per value of this column (in SPLITS order)
+    split: str | None = None  # read in one pass per value of this column (in `splits` order)
     splits: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()  # the keyset order of the pages (an index), if not `key`
 
 
 def _section(
@@ -56,10 +57,12 @@ def _section(
     in_project: str = "project_id = :project_id",
     key: tuple[str, ...] = ("id",),
     split: tuple[str, tuple[str, ...]] | None = None,
+    order: tuple[str, ...] = (),
     **converters: Callable[[Any], Any],
 ) -> Section:
     column, values = split if split is not None else (None, ())
-    return Section(name, table, cls, key, in_project, tuple(converters.items()), column, values)
+    conv = tuple(converters.items())
+    return Section(name, table, cls, key, in_project, conv, column, values, order or key)
 
 
 SECTIONS = (
@@ -75,6 +78,8 @@ SECTIONS = (
         "pm_work_items",
         WorkItem,
         split=("item_type", tuple(t.value for t in WorkItemType)),
+        # The unique (project_id, item_number) index: one project's page is a range of it.
+        order=("project_id", "item_number"),
         item_type=WorkItemType,
         priority=Priority,
     ),
@@ -99,7 +104,7 @@ class _Statements:
         self.section = section
         key, table = section.key, section.table
         self.names = field_names(section.cls)
-        self.key_at = tuple(self.names.index(k) for k in key)
+        self.key_at = tuple(self.names.index(k) for k in section.order)
         match = " AND ".join(f"{k} = :{k}" for k in key)
         self.get = sql(f"SELECT {columns(section.cls)} FROM {table} WHERE {match}")
         self.insert = insert_query(table, section.cls)
@@ -118,13 +123,15 @@ class _Statements:
         flags = (scoped, after, split)
         query = self._pages.get(flags)
         if query is None:
-            section, key = self.section, self.section.key
+            section, key = self.section, self.section.order
             where = [f"({section.in_project})"] if scoped else []
-            if after:
+            if after and len(key) == 1:
+                where.append(f"{key[0]} > :k0")
+            elif after and scoped and key[0] == "project_id":  # within one project: a range
+                where.append(f"{key[1]} > :k1")
+            elif after:
                 keys = ", ".join(f":k{i}" for i in range(len(key)))
-                where.append(
-                    f"{key[0]} > :k0" if len(key) == 1 else f"({', '.join(key)}) > ({keys})"
-                )
+                where.append(f"({', '.join(key)}) > ({keys})")
             if split:
                 where.append(f"{section.split} = :split")
             condition = f" WHERE {' AND '.join(where)}" if where else ""
@@ -146,9 +153,9 @@ async def page(
     split: str | None = None,
     limit: int = PAGE,
 ) -> tuple[list[Any], Row | None]:
-    """One page of a section's rows (deleted ones too) after the key `after`, and the key
-    to continue after (None at the end); `split`: only rows of this value of the section's
-    split column."""
+    """One page of a section's rows (deleted ones too) after `after` (in the section's
+    order), and where to continue (None at the end); `split`: only rows of this value of
+    the section's split column."""
     st = _STATEMENTS[section]
     params: dict[str, object] = {"limit": limit}
     if project_id is not None:
