@@ -52,6 +52,10 @@ REST_ONLY = {
     "REST view for clients without a socket",
     "swim_lanes": "the protocol has swim lane events but no swim lane requests; lanes are "
     "board configuration, changed rarely and over REST",
+    "bulk": "the protocol (proto/messages.proto) has no batch request; a socket client sends "
+    "the single commands, and the socket receives every bulk request's events",
+    "sync": "exports and imports are documents of up to IMPORT_MAX_BYTES, far past a frame "
+    "(WS_MAX_FRAME_BYTES); the socket receives an import's events",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pm.api.deps import JSON, context, render
+from pm.api.context import JSON, context, render
 from pm.api.dtos import bulk as dto
 from pm.api.dtos.common import Body
 from pm.api.errors import RESPONSES
@@ -43,15 +43,6 @@ def operation(op: dto.BulkOperation) -> bulk.Operation:
     return bulk.Operation(op.op, op.entity, step, getattr(op, "ref", None))
 
 
-def _patch(model: Body, refs: Refs, *id_fields: str) -> dict[str, Any]:
-    """The fields an update sets, `$ref`s among `id_fields` resolved."""
-    patch: dict[str, Any] = model.model_dump(exclude={"op", "entity", "id", "expected_version"})
-    for name in id_fields:
-        if isinstance(patch.get(name), str):
-            patch[name] = refs.resolve(patch[name], name)
-    return patch
-
-
 def _create_item(op: dto.WorkItemCreate) -> bulk.Run:
     async def run(uow: UnitOfWork, refs: Refs) -> tuple[str, Any]:
         fields = op.model_dump(exclude={"op", "entity", "ref", "project_id"})
@@ -66,7 +57,11 @@ def _create_item(op: dto.WorkItemCreate) -> bulk.Run:
 
 def _update_item(op: dto.WorkItemUpdate) -> bulk.Run:
     async def run(uow: UnitOfWork, refs: Refs) -> tuple[str, Any]:
-        patch = cast(work_items.WorkItemPatch, _patch(op, refs, "parent_id", "sprint_id"))
+        patch = op.patch()
+        for name in ("parent_id", "sprint_id"):
+            value = patch.get(name)
+            if isinstance(value, str):
+                patch[name] = refs.resolve(value, name)
         ident = refs.resolve(op.id, "id")
         item = await work_items.update_work_item(uow, ident, patch, op.expected_version)
         return item.id, item
@@ -139,7 +134,7 @@ def _create_sprint(op: dto.SprintCreate) -> bulk.Run:
 
 def _update_sprint(op: dto.SprintUpdate) -> bulk.Run:
     async def run(uow: UnitOfWork, refs: Refs) -> tuple[str, Any]:
-        patch = cast(sprints.SprintPatch, _patch(op, refs))
+        patch = op.patch()
         ident = refs.resolve(op.id, "id")
         sprint = await sprints.update_sprint(uow, ident, patch, op.expected_version)
         return sprint.id, sprint

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from pm.api import importfile
-from pm.api.deps import JSON, Context, context, render
+from pm.api.context import JSON, Context, context, render
 from pm.api.dtos.sync import Counts, ExportDocument, ImportResult
 from pm.api.errors import RESPONSES
 from pm.service import sync as svc
