@@ -83,7 +83,7 @@ def _spawn(
     if pinned:
         pin(process.pid, SERVER_CORE)
     server = Server(name, port, process, log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded 2-core machine needs 20 s and more
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}:\n{server.log()}")
