@@ -38,6 +38,9 @@ class Services:
     verifier: TokenVerifier
     limiter: RateLimiter | None = None
     import_max_bytes: int = 256 * 1_048_576
+    # Webhooks: tell the dispatcher a tenant's subscriptions changed; check a target URL.
+    webhooks_changed: Callable[[str], None] | None = None
+    webhook_target: Callable[[str], Awaitable[object]] | None = None
 
 
 def render(result: object) -> bytes:

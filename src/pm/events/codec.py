@@ -21,6 +21,7 @@ from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
 from pm.core.time_entries import TimeEntry
+from pm.core.webhooks import Webhook
 from pm.core.work_items import WorkItem
 from pm.events.entities_pb import (
     comment_pb,
@@ -241,6 +242,18 @@ def _member_removed(e: Event) -> pb.WebSocketMessage:
     return pb.WebSocketMessage(member_removed=msg)
 
 
+def _webhook_disabled(e: Event) -> pb.WebSocketMessage:
+    webhook = _entity(e, Webhook)
+    msg = pb.WebhookDisabled(
+        webhook_id=webhook.id,
+        url=webhook.url,
+        project_id=webhook.project_id,
+        reason=_extra_str(e, "reason"),
+        user_id=e.user_id,
+    )
+    return pb.WebSocketMessage(webhook_disabled=msg)
+
+
 BUILDERS: dict[str, Builder] = {
     "project_created": _project_created,
     "project_updated": _project_updated,
@@ -267,6 +280,7 @@ BUILDERS: dict[str, Builder] = {
     "member_added": _member_added,
     "member_updated": _member_updated,
     "member_removed": _member_removed,
+    "webhook_disabled": _webhook_disabled,
 }
 """Event kind → builder of its payload-only WebSocketMessage (the case is named like the kind)."""
 

@@ -31,9 +31,11 @@ from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
 from pm.server.gcfreeze import FreezePolicy
+from pm.server import webhooks
 from pm.server.mcp import McpEndpoint
 from pm.server.settings import Settings
 from pm.service.uow import Publisher, Tenancy
+from pm.webhooks.dispatcher import Dispatcher
 from pm.ws.context import WsServices
 from pm.ws.endpoint import WsRuntime, websocket_endpoint
 from pm.ws.limits import WsLimits
@@ -155,14 +157,18 @@ def create_app(
     follower = Follower(hub, manager)
     # With several workers on one database, each learns of the others' commits by polling.
     poller = DataVersionPoller(follower, WORKER_POLL_INTERVAL) if settings.workers > 1 else None
+    deliveries = webhooks.dispatcher(settings)
     tenancy = Tenancy(
         manager,
-        publish or follower.offer,
+        webhooks.fan_out(publish or follower.offer, deliveries.notify),
         event_retention=settings.event_retention_hours * 3600,
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
     )
+    deliveries.bind(tenancy)
     services = Services(
         tenancy=tenancy,
+        webhooks_changed=deliveries.watch,
+        webhook_target=webhooks.target_check(settings),
         verifier=verifier or TokenVerifier(jwt_config(settings)),
         limiter=RateLimiter(
             settings.rate_limit_user_per_second,
@@ -185,6 +191,7 @@ def create_app(
             owns_manager=connection_manager is None,
             mcp=lambda: mcp,
             heap=heap,
+            deliveries=deliveries,
         ),
         telemetry=None if settings.otel_enabled else _NO_TELEMETRY,
         exception_telemetry=settings.otel_enabled,
@@ -209,6 +216,7 @@ def _lifespan(
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
     heap: FreezePolicy,
+    deliveries: Dispatcher,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -217,11 +225,13 @@ def _lifespan(
         reclaimer = asyncio.create_task(heap.run(), name="gc-reclaim")
         if poller is not None:
             poller.start()
+        deliveries.start()
         try:
             endpoint = mcp()
             async with endpoint.running() if endpoint else contextlib.nullcontext():
                 yield
         finally:
+            await deliveries.stop()
             reclaimer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reclaimer

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, cast
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pm.core.webhooks import DEFAULT_SCHEDULE
+
 
 class Settings(BaseSettings):
     """Every setting of the server; the environment variable is the upper-case field name."""
@@ -76,11 +78,30 @@ class Settings(BaseSettings):
 
     mcp_read_only: bool = False
 
+    webhook_timeout: float = Field(15, gt=0, le=300)
+    webhook_retry_schedule: Annotated[tuple[int, ...], NoDecode] = DEFAULT_SCHEDULE
+    webhook_disable_after_hours: float = Field(120, gt=0, le=24 * 366)
+    webhook_allow_private_targets: bool = False
+    webhook_concurrency: int = Field(16, ge=1, le=1000)
+    webhook_poll_interval: float = Field(1.0, gt=0, le=60)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            if not parts or not all(p.isdigit() and 0 < int(p) <= 7 * 86400 for p in parts):
+                raise ValueError("comma-separated seconds between 1 and 604800, e.g. 5,300,1800")
+            if len(parts) > 20:
+                raise ValueError("at most 20 retries")
+            return tuple(int(p) for p in parts)
         return value
 
     @field_validator("log_level", mode="before")
