@@ -31,7 +31,9 @@ def test_a_delivery_cut_by_kill_9_is_made_after_restart(tmp_path: Path) -> None:
         receiver.delay = 10  # the first answer never comes in time: the server dies waiting
         try:
             api = f"{server.url}/api/v1"
-            project = httpx.post(f"{api}/projects", json={"key": "KILL", "title": "Kill"}, headers=auth)
+            project = httpx.post(
+                f"{api}/projects", json={"key": "KILL", "title": "Kill"}, headers=auth
+            )
             project_id = project.json()["id"]
             hook = httpx.post(
                 f"{api}/webhooks",
