@@ -282,3 +282,70 @@ project_members = Table(
     PrimaryKeyConstraint("project_id", "user_id"),
     Index("ix_pm_project_members_user", "user_id", "project_id"),
 )
+
+# Webhook subscriptions (docs/webhooks.md); `cursor_seq` is each one's place in the stream.
+webhooks = Table(
+    "pm_webhooks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("project_id", ID, ForeignKey("pm_projects.id")),
+    Column("description", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("previous_secret", String(200)),
+    Column("previous_secret_until", BigInteger),
+    Column("cursor_seq", BigInteger, nullable=False),
+    Column("failing_since", BigInteger),
+    Column("disabled_reason", Text),
+    Column("version", Integer, nullable=False),
+    *_audit(),
+)
+
+HAS_SEQ = text("seq IS NOT NULL")
+PENDING = text("status = 'pending'")
+webhook_deliveries = Table(
+    "pm_webhook_deliveries",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("webhook_id", ID, ForeignKey("pm_webhooks.id"), nullable=False),
+    Column("seq", BigInteger),
+    Column("event_type", String(60), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger),
+    Column("last_status_code", Integer),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(
+        "uq_pm_webhook_deliveries_event",
+        "webhook_id",
+        "seq",
+        unique=True,
+        sqlite_where=HAS_SEQ,
+        postgresql_where=HAS_SEQ,
+    ),
+    Index(
+        "ix_pm_webhook_deliveries_pending",
+        "webhook_id",
+        "seq",
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    ),
+)
+
+webhook_attempts = Table(
+    "pm_webhook_attempts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("delivery_id", ID, ForeignKey("pm_webhook_deliveries.id"), nullable=False),
+    Column("attempted_at", BigInteger, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Integer, nullable=False),
+    Column("response_excerpt", Text),
+    Column("error", Text),
+    Index("ix_pm_webhook_attempts_delivery", "delivery_id", "id"),
+)

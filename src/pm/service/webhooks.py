@@ -30,6 +30,7 @@ from pm.service.access import ADMIN
 from pm.service.uow import Reader, UnitOfWork
 
 SCAN = 200  # events read per step when looking for the next one a subscription wants
+RESOLVE_TIMEOUT = 3.0  # seconds a target's DNS lookup may take
 
 
 @record
@@ -101,10 +102,15 @@ async def resolve(url: str, allow_private: bool) -> list[str]:
     parts = urlsplit(rules.validate_url(url))
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    lookup = asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.wait_for(lookup, RESOLVE_TIMEOUT)
     except socket.gaierror:
         raise InvalidInput(f"{host} does not resolve", field="url") from None
+    except TimeoutError:
+        raise InvalidInput(
+            f"{host} did not resolve within {RESOLVE_TIMEOUT} s", field="url"
+        ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     rules.check_targets(addresses, allow_private)
     return addresses

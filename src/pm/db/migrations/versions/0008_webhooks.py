@@ -17,8 +17,6 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
     op.create_table(
@@ -29,23 +27,23 @@ def upgrade() -> None:
         sa.Column(
             "project_id",
             sa.String(36),
-            sa.ForeignKey("pm_projects.id", name="fk_pm_webhooks_project"),
+            sa.ForeignKey("pm_projects.id", name=op.f("fk_pm_webhooks_project_id_pm_projects")),
             nullable=True,
         ),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("secret", sa.String(200), nullable=False),
         sa.Column("previous_secret", sa.String(200), nullable=True),
-        sa.Column("previous_secret_until", BIG, nullable=True),
-        sa.Column("cursor_seq", BIG, nullable=False),
-        sa.Column("failing_since", BIG, nullable=True),
+        sa.Column("previous_secret_until", sa.BigInteger(), nullable=True),
+        sa.Column("cursor_seq", sa.BigInteger(), nullable=False),
+        sa.Column("failing_since", sa.BigInteger(), nullable=True),
         sa.Column("disabled_reason", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", BIG, nullable=False),
-        sa.Column("updated_at", BIG, nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("created_by", sa.String(255), nullable=False),
         sa.Column("updated_by", sa.String(255), nullable=False),
-        sa.Column("deleted_at", BIG, nullable=True),
+        sa.Column("deleted_at", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pm_webhooks")),
     )
     op.create_table(
@@ -54,19 +52,21 @@ def upgrade() -> None:
         sa.Column(
             "webhook_id",
             sa.String(36),
-            sa.ForeignKey("pm_webhooks.id", name="fk_pm_webhook_deliveries_webhook"),
+            sa.ForeignKey(
+                "pm_webhooks.id", name=op.f("fk_pm_webhook_deliveries_webhook_id_pm_webhooks")
+            ),
             nullable=False,
         ),
-        sa.Column("seq", BIG, nullable=True),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("event_type", sa.String(60), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", BIG, nullable=False),
-        sa.Column("lease_until", BIG, nullable=True),
+        sa.Column("next_attempt_at", sa.BigInteger(), nullable=False),
+        sa.Column("lease_until", sa.BigInteger(), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
-        sa.Column("created_at", BIG, nullable=False),
-        sa.Column("updated_at", BIG, nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pm_webhook_deliveries")),
     )
     has_seq = sa.text("seq IS NOT NULL")
@@ -92,10 +92,13 @@ def upgrade() -> None:
         sa.Column(
             "delivery_id",
             sa.String(36),
-            sa.ForeignKey("pm_webhook_deliveries.id", name="fk_pm_webhook_attempts_delivery"),
+            sa.ForeignKey(
+                "pm_webhook_deliveries.id",
+                name=op.f("fk_pm_webhook_attempts_delivery_id_pm_webhook_deliveries"),
+            ),
             nullable=False,
         ),
-        sa.Column("attempted_at", BIG, nullable=False),
+        sa.Column("attempted_at", sa.BigInteger(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("latency_ms", sa.Integer(), nullable=False),
         sa.Column("response_excerpt", sa.Text(), nullable=True),
