@@ -27,6 +27,7 @@ from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
+from pm.core.webhooks import Webhook
 from pm.core.time_entries import TimeEntry
 from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.events import entities_pb as conv
@@ -249,6 +250,12 @@ def test_the_reserved_project_item_type_is_refused() -> None:
 RUNNING = replace(ENTRY, id="t2", ended_at=None, duration_seconds=None)
 
 
+WEBHOOK = Webhook(
+    "h1", "http://h.example/x", ("*",), "p1", None, False, "whsec_AAAA", None, None, 0, None,
+    "410", 2, 0, 0, "alice", "alice", None,
+)  # fmt: skip
+
+
 def _event(kind: str, entity: object = None, **kw: Any) -> Event:
     return Event(kind, "alice", kw.pop("entity_id", "x1"), kw.pop("project_id", "p1"), entity, **kw)
 
@@ -338,6 +345,10 @@ EVENTS: list[tuple[Event, Callable[[Any], None]]] = [
     (
         _event("member_removed", MEMBER, entity_id="bob"),
         _check_deleted(project_id="p1", member_user_id="bob"),
+    ),
+    (
+        _event("webhook_disabled", WEBHOOK, extra={"reason": "410"}),
+        _check_deleted(webhook_id="h1", url="http://h.example/x", project_id="p1", reason="410"),
     ),
 ]
 

@@ -108,6 +108,7 @@ EXTENSION_CASES: dict[str, tuple[int, str]] = {
     "member_added": (158, "MemberAdded"),
     "member_updated": (159, "MemberUpdated"),
     "member_removed": (160, "MemberRemoved"),
+    "webhook_disabled": (168, "WebhookDisabled"),
 }
 
 ENUMS: dict[str, dict[str, int]] = {
@@ -315,6 +316,8 @@ MESSAGES: dict[str, str] = {
     "MemberAdded": "+member 1 ProjectMember, +user_id 2 string",
     "MemberUpdated": "+member 1 ProjectMember, +changes 2 rep FieldChange, +user_id 3 string",
     "MemberRemoved": "+project_id 1 string, +member_user_id 2 string, +user_id 3 string",
+    "WebhookDisabled": "+webhook_id 1 string, +url 2 string, +project_id 3 opt string, "
+    "+reason 4 string, +user_id 5 string",
 }
 
 SCALAR_TYPES = {

@@ -56,6 +56,8 @@ REST_ONLY = {
     "the single commands, and the socket receives every bulk request's events",
     "sync": "exports and imports are documents of up to IMPORT_MAX_BYTES, far past a frame "
     "(WS_MAX_FRAME_BYTES); the socket receives an import's events",
+    "webhooks": "subscriptions are integration settings made over REST by admins; their "
+    "deliveries are HTTP pushes, not socket traffic",
 }
 
 
