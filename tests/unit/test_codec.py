@@ -27,8 +27,8 @@ from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
 from pm.core.sprints import Sprint
 from pm.core.swim_lanes import SwimLane
-from pm.core.webhooks import Webhook
 from pm.core.time_entries import TimeEntry
+from pm.core.webhooks import Webhook
 from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.events import entities_pb as conv
 from pm.events.codec import BUILDERS, event_body, event_to_dict

@@ -30,8 +30,8 @@ from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
-from pm.server.gcfreeze import FreezePolicy
 from pm.server import webhooks
+from pm.server.gcfreeze import FreezePolicy
 from pm.server.mcp import McpEndpoint
 from pm.server.settings import Settings
 from pm.service.uow import Publisher, Tenancy
