@@ -210,3 +210,30 @@ def test_watch_prints_events_and_resumes_after_the_server_restarts(pm: Pm, tmp_p
     assert '"second"' in lines[1]
     assert "reconnecting" in err
     assert "resumed after seq" in err
+
+
+def test_export_then_import_into_a_new_tenant(pm: Pm, tmp_path: Path) -> None:
+    admin = {"PM_TOKEN": token(pm.tenant, "alice", roles=["tenant_admin"])}
+    _project(pm)
+    for title in ("one", "two"):
+        assert pm("item", "create", "PONE", "--type", "task", "--title", title).code == 0
+    file = tmp_path / "export.json"
+    exported = pm("--json", "export", str(file), env=admin)
+    assert exported.code == 0, exported.stderr
+    summary = exported.json()
+    assert isinstance(summary, dict)
+    assert summary["entities"]["work_items"] == 2
+    assert json.loads(file.read_text())["format"] == "pm-export"
+    assert pm("export", str(tmp_path / "no.json")).code == 4  # not a tenant admin
+    other = {"PM_TOKEN": token(pm.tenant + "-copy", "alice", roles=["tenant_admin"])}
+    dry = pm("--json", "import", str(file), "--dry-run", env=other)
+    assert dry.code == 0, dry.stderr
+    assert dry.json()["entities"]["work_items"]["created"] == 2  # type: ignore[index,call-overload]
+    assert pm("--json", "project", "list", env=other).json() == []
+    done = pm("import", str(file), env=other)
+    assert done.code == 0, done.stderr
+    copied = pm("--json", "item", "list", "PONE", env=other).json()
+    assert [i["title"] for i in copied] == ["one", "two"]  # type: ignore[index,union-attr]
+    again = pm("--json", "import", str(file), env=other)
+    assert again.code == 1  # create mode needs an empty tenant
+    assert json.loads(again.stderr)["error"]["field"] == "mode"

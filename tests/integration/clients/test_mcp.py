@@ -173,3 +173,28 @@ async def test_another_tenants_user_sees_nothing(app: FastAPI, tools: MCPServer)
     failed, message = await _call(outsider, "search_work_items", project="PONE")
     assert failed
     assert "NOT_FOUND" in message
+
+
+async def test_bulk_apply_is_a_dry_run_unless_asked(tools: MCPServer, app: FastAPI) -> None:
+    failed, projects = await _call(tools, "list_projects")
+    project_id = projects["projects"][0]["id"]
+    operations = [
+        {"op": "create", "entity": "work_item", "ref": "e", "project_id": project_id,
+         "item_type": "epic", "title": "Epic"},
+        {"op": "create", "entity": "work_item", "project_id": project_id, "item_type": "story",
+         "title": "Story", "parent_id": "$e"},
+    ]  # fmt: skip
+    failed, dry = await _call(tools, "bulk_apply", operations=operations)
+    assert not failed, dry
+    assert dry["dry_run"] is True
+    assert len(dry["results"]) == 2
+    failed, found = await _call(tools, "search_work_items", project="PONE")
+    assert found["work_items"] == []
+    failed, done = await _call(tools, "bulk_apply", operations=operations, dry_run=False)
+    assert not failed, done
+    failed, found = await _call(tools, "search_work_items", project="PONE")
+    assert [i["title"] for i in found["work_items"]] == ["Epic", "Story"]
+    bad = [{**operations[1], "parent_id": "$nowhere"}]
+    failed, message = await _call(tools, "bulk_apply", operations=bad, dry_run=False)
+    assert failed
+    assert "operations.0.parent_id" in message
