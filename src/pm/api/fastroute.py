@@ -112,6 +112,8 @@ class FastRoute(APIRoute):
         return match, child_scope
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # APIRoute.handle differs from Starlette's only for a route reached through
+        # include_router (its effective route context), which a flat route never is.
         await Route.handle(self, scope, receive, send)
 
 
