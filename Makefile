@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-quick lint format typecheck proto bench crash-test fuzz clean
+.PHONY: help setup run test test-quick lint format typecheck proto web bench crash-test fuzz clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -13,6 +13,7 @@ setup: ## Install uv (if missing) and the locked dependencies into .venv
 	@$(UV) sync --frozen --quiet
 
 run: setup ## Start the server on the embedded default (SQLite under ./data, port 3000)
+	@echo "Sign in to the board: $$($(UV) run pm-server token --tenant local --user dev --link)"
 	$(UV) run pm-server
 
 test: setup lint typecheck ## Lint, type-check and run the whole test suite
@@ -35,6 +36,9 @@ typecheck: setup ## mypy --strict on src/pm
 
 proto: setup ## Regenerate src/pm/proto/messages_pb2.py(i) from proto/messages.proto
 	$(UV) run --frozen python -m grpc_tools.protoc -Iproto --python_out=src/pm/proto --mypy_out=quiet:src/pm/proto proto/messages.proto
+
+web: ## Rebuild the web board (web/ → src/pm/server/web/, committed) from the npm lock
+	cd web && npm ci --no-audit --no-fund && npm run generate && npm run build
 
 bench: setup ## Benchmarks on loopback (<5 min): table + bench/results/latest.json; ARGS=--quick ~1 min
 	$(UV) run python -m bench.run $(ARGS)

@@ -30,7 +30,7 @@ from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
-from pm.server import webhooks
+from pm.server import board, webhooks
 from pm.server.gcfreeze import FreezePolicy
 from pm.server.mcp import McpEndpoint
 from pm.server.settings import Settings
@@ -206,6 +206,7 @@ def create_app(
     _install_middleware(app, settings, services)
     mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=VERSION)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
+    app.router.routes.extend(board.routes())  # after every other route: never in their way
     return app
 
 

@@ -104,22 +104,23 @@ def token(
     tenant: Annotated[str, typer.Option(help="tenant_id claim")],
     user: Annotated[str, typer.Option(help="sub claim (user id)")],
     hours: Annotated[float | None, typer.Option(help="Lifetime (JWT_EXPIRATION_HOURS).")] = None,
+    link: Annotated[bool, typer.Option(help="Print the web board's sign-in link instead.")] = False,
     env_file: EnvFile = None,
 ) -> None:
     """Print a signed JWT for development (uses the configured key)."""
     from pm.auth.jwt import mint
     from pm.server.app import jwt_config
+    from pm.server.board import sign_in_link
 
     settings = _settings(env_file)
     try:
-        typer.echo(
-            mint(
-                jwt_config(settings),
-                tenant,
-                user,
-                hours if hours is not None else settings.jwt_expiration_hours,
-            )
+        jwt = mint(
+            jwt_config(settings),
+            tenant,
+            user,
+            hours if hours is not None else settings.jwt_expiration_hours,
         )
+        typer.echo(sign_in_link(settings.server_host, settings.server_port, jwt) if link else jwt)
     except Exception as exc:
         typer.echo(f"pm-server: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -31,6 +31,8 @@ from tests.helpers import API, add_member, create_item, create_project
 ALLOW_LIST = frozenset(
     {"/health", "/live", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
+# The web board's static files (tests/integration/web): public, they hold no data.
+BOARD_PATHS = frozenset({"/", "/assets/{name:path}"})
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 OWNER = bearer("acme", "alice")
 
@@ -66,6 +68,8 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         body = route.body_field if isinstance(route, APIRoute) else None
         path = context.path
         assert path is not None, route
+        if path in BOARD_PATHS:
+            continue  # static files, no token by design: see test_the_board_needs_no_token
         for method in sorted((context.methods or set()) - {"HEAD"}):
             found.append(
                 Endpoint(
@@ -316,6 +320,12 @@ async def test_the_allow_list_answers_without_a_token(client: httpx.AsyncClient)
     for path in sorted(ALLOW_LIST):
         response = await client.get(path)
         assert response.status_code == 200, (path, response.text)
+
+
+async def test_the_board_needs_no_token(app: FastAPI, client: httpx.AsyncClient) -> None:
+    paths = {getattr(route, "path", None) for route in app.router.routes}
+    assert paths >= BOARD_PATHS
+    assert (await client.get("/")).status_code == 200
 
 
 # Routes whose path names no id (GET /projects, POST /projects, POST /dependencies, POST /bulk,
