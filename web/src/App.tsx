@@ -14,6 +14,7 @@ export function App() {
 
   const signOut = (why: string | null) => {
     clearToken();
+    if (why === null) location.hash = "#/"; // the next person starts at the list
     setReason(why);
     setTokenState(null);
   };

@@ -14,13 +14,14 @@ export function NewItem(props: { data: ProjectData; actions: Actions }) {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    const submitted = title;
     try {
       const item = await api<WorkItem>("POST", `/projects/${props.data.project.id}/work-items`, {
         item_type: type,
-        title: title.trim(),
+        title: submitted.trim(),
       });
       props.actions.saved(item);
-      setTitle("");
+      setTitle((now) => (now === submitted ? "" : now)); // keep what was typed meanwhile
     } catch (e) {
       setError(e);
     } finally {

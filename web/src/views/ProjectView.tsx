@@ -118,6 +118,7 @@ export function ProjectView(props: {
         listAll<WorkItem>(`/projects/${projectId}/work-items`),
         api<Sprint[]>("GET", `/projects/${projectId}/sprints`),
       ]);
+      performance.mark("pm:project-loaded"); // every row is here (docs/performance.md)
       setData({ project, lanes, items: new Map(items.map((i) => [i.id, i])), sprints });
       document.title = `${project.key} — pm`;
       const pending = queue.current ?? [];

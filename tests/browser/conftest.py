@@ -1,0 +1,85 @@
+"""Browser tests: Playwright driving Debian's Chromium against a real `pm-server` process.
+
+Every test here is marked `browser` and runs in one xdist group (one server, one browser).
+A failing test leaves a screenshot of each of its pages under `test-results/<test>/`
+(pytest-playwright's `--screenshot=only-on-failure`, set in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import SECRET, token
+from tests.live import LiveServer, running
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Launch Debian's Chromium (Playwright's own browser download is not reachable here)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM)}
+
+
+@dataclass
+class Api:
+    """REST calls as one user, for setting up what a test looks at."""
+
+    http: httpx.Client
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(f"/api/v1{path}", json=body)
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    def patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.patch(f"/api/v1{path}", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def put(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.put(f"/api/v1{path}", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with running(tmp_path_factory.mktemp("board") / "data", SECRET) as live:
+        yield live
+
+
+@pytest.fixture
+def rest() -> Iterator[Callable[[LiveServer, str], Api]]:
+    """`rest(server, user)`: REST calls as that user; the connections close after the test."""
+    clients: list[httpx.Client] = []
+
+    def as_user(server: LiveServer, user: str) -> Api:
+        headers = {"Authorization": f"Bearer {token('acme', user)}"}
+        clients.append(httpx.Client(base_url=server.url, headers=headers, timeout=30))
+        return Api(clients[-1])
+
+    yield as_user
+    for client in clients:
+        client.close()
+
+
+def sign_in_url(server: LiveServer, user: str, path: str = "", tenant: str = "acme") -> str:
+    """The sign-in link `make run` prints, for this user; `path` is the route after it."""
+    return f"{server.url}/{path}#token={token(tenant, user)}"
