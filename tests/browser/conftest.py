@@ -14,12 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserType, Playwright, expect, sync_playwright
 
 from tests.conftest import SECRET, token
 from tests.live import LiveServer, running
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Waits, not timings: the 2-core VM is shared, and a page may take seconds to settle under
+# load. Promises with a deadline of their own (live changes within 2 s) say so where made.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -255,8 +255,8 @@ def test_a_board_of_1000_items(
     )
     page.goto(f"{server.url}/#/p/{project_id}/board")
     page.reload()  # a fresh load of the page, straight onto the board
-    expect(page.get_by_test_id("board-count")).to_have_text("1000 of 1000 items")
-    page.wait_for_function("window.boardRenderedAt !== undefined")
+    expect(page.get_by_test_id("board-count")).to_have_text("1000 of 1000 items", timeout=60_000)
+    page.wait_for_function("window.boardRenderedAt !== undefined", timeout=60_000)
     rendered_ms = page.evaluate("window.boardRenderedAt")
     loaded_ms = page.evaluate("performance.getEntriesByName('pm:project-loaded')[0].startTime")
     for lane in lanes:

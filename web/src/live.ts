@@ -1,7 +1,9 @@
 // The live connection: one WebSocket per open project, protobuf frames (proto/messages.proto).
 // It subscribes to the project, remembers the highest `seq` it processed and, after a dropped
 // connection, reconnects with back-off and resumes with `since_seq`: the events it missed
-// arrive first, in order. If the server cannot replay (RESYNC_REQUIRED) the page reloads.
+// arrive first, in order. A fresh subscription (the first, or after RESYNC_REQUIRED: the
+// server no longer holds the missed events) calls `subscribed(true)`: the page then loads the
+// state over REST, so whatever changes after the subscription arrives as an event.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   type WebSocketMessage,
@@ -15,8 +17,8 @@ export type LiveEvent = WebSocketMessage["payload"];
 export interface LiveHandlers {
   event(payload: LiveEvent): void;
   status(status: LiveStatus): void;
-  /** The server no longer holds the missed events: reload the state (then live goes on). */
-  resync(): Promise<void>;
+  /** Subscribed; `fresh`: with no `since_seq`, so the state must be (re)loaded now. */
+  subscribed(fresh: boolean): void;
   /** The token expired or was refused. */
   expired(): void;
 }
@@ -92,15 +94,17 @@ export class Live {
     const message = fromBinary(WebSocketMessageSchema, bytes);
     const payload = message.payload;
     if (payload.case === "subscriptionConfirmed") {
-      if (this.lastSeq === null) this.lastSeq = payload.value.currentSeq;
+      const fresh = this.lastSeq === null;
+      if (fresh) this.lastSeq = payload.value.currentSeq;
       this.backoff = 100;
       this.on.status("live");
+      this.on.subscribed(fresh);
       return;
     }
     if (payload.case === "error") {
       if (payload.value.code === "RESYNC_REQUIRED") {
         this.lastSeq = null;
-        void this.on.resync().then(() => this.subscribe());
+        this.subscribe();
       } else if (payload.value.code === "AUTHENTICATION_FAILED") {
         this.on.expired();
       }

@@ -59,6 +59,8 @@ export function ProjectView(props: {
   const [notice, setNotice] = useState<string | null>(null);
   const [tick, setTick] = useState(0); // bumps on comment, timer, dependency events
   const queue = useRef<LiveEvent[] | null>([]); // events that arrive while loading
+  const dataRef = useRef<ProjectData | null>(null);
+  dataRef.current = data;
 
   const apply = useCallback((event: LiveEvent) => {
     setData((d) => {
@@ -109,8 +111,10 @@ export function ProjectView(props: {
     if (event.case === "projectDeleted") setNotice("This project was deleted.");
   }, []);
 
+  const generation = useRef(0); // only the newest load's snapshot is used
   const load = useCallback(async () => {
-    queue.current = queue.current ?? [];
+    const mine = ++generation.current;
+    queue.current = queue.current ?? []; // hold events until the snapshot is in place
     try {
       const [project, lanes, items, sprints] = await Promise.all([
         api<Project>("GET", `/projects/${projectId}`),
@@ -118,6 +122,7 @@ export function ProjectView(props: {
         listAll<WorkItem>(`/projects/${projectId}/work-items`),
         api<Sprint[]>("GET", `/projects/${projectId}/sprints`),
       ]);
+      if (mine !== generation.current) return; // a newer load is on its way
       performance.mark("pm:project-loaded"); // every row is here (docs/performance.md)
       setData({ project, lanes, items: new Map(items.map((i) => [i.id, i])), sprints });
       document.title = `${project.key} — pm`;
@@ -125,25 +130,31 @@ export function ProjectView(props: {
       queue.current = null;
       pending.forEach(apply);
     } catch (e) {
+      if (mine !== generation.current) return;
       queue.current = null;
       setLoadError(e);
     }
   }, [projectId, apply]);
 
   useEffect(() => {
+    // Load once subscribed (nothing committed after that point is missed); if live updates
+    // cannot be had soon, load anyway and show the offline banner.
+    const fallback = window.setTimeout(() => void load(), 1500);
     const live = new Live(props.token, projectId, {
       event: (event) => (queue.current ? queue.current.push(event) : apply(event)),
       status: setStatus,
-      resync: load,
+      subscribed: (fresh) => {
+        window.clearTimeout(fallback);
+        if (fresh) void load();
+      },
       expired: () => setNotice("Your token expired: sign out and sign in again."),
     });
     live.start();
-    void load();
-    return () => live.stop();
+    return () => {
+      window.clearTimeout(fallback);
+      live.stop();
+    };
   }, [projectId, props.token, load, apply]);
-
-  const laneName = (d: ProjectData, status: string) =>
-    d.lanes.find((l) => l.status_value === status)?.name ?? status;
 
   const actions: Actions = useMemo(
     () => ({
@@ -167,15 +178,16 @@ export function ProjectView(props: {
             const items = new Map(d.items);
             if (current) items.set(current.id, current);
             else if (items.get(item.id) === optimistic) items.set(item.id, item);
-            if (current) {
-              setNotice(
-                `${current.key} was changed by ${current.updated_by} in the meantime: it is now in ` +
-                  `${laneName(d, current.status)}. Your change was not applied.`,
-              );
-            }
             return { ...d, items };
           });
-          if (!current) setNotice(`${item.key}: ${errorText(e)}`);
+          const lane = (status: string) =>
+            dataRef.current?.lanes.find((l) => l.status_value === status)?.name ?? status;
+          setNotice(
+            current
+              ? `${current.key} was changed by ${current.updated_by} in the meantime: it is now in ` +
+                  `${lane(current.status)}. Your change was not applied.`
+              : `${item.key}: ${errorText(e)}`,
+          );
           return null;
         }
       },
