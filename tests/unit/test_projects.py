@@ -74,3 +74,42 @@ def test_blank_names_report_the_field_they_came_from() -> None:
 
 def test_only_title_description_and_status_are_updatable() -> None:
     assert set(projects.UPDATABLE_FIELDS) == {"title", "description", "status"}
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("PONE", "PONE"),
+        ("pone", "PONE"),
+        ("pOnE9", "PONE9"),
+        ("AB", "AB"),
+        ("a123456789", "A123456789"),
+    ],
+)
+def test_parse_key_reads_a_key_in_any_case(text: str, key: str) -> None:
+    assert projects.parse_key(text) == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0190a4b2-7c1e-7d3a-8f00-000000000000",  # an id
+        "A",
+        "ABCDEFGHIJK",
+        "1ABC",
+        "PO-NE",
+        "PONE ",
+        "PONE\n",
+        "\u017fONE",  # a long s would fold to S under Unicode case folding
+        "",
+    ],
+)
+def test_parse_key_leaves_ids_and_non_keys_alone(text: str) -> None:
+    assert projects.parse_key(text) is None
+
+
+@given(key=st.from_regex(r"[A-Za-z][A-Za-z0-9]{1,9}", fullmatch=True))
+def test_parse_key_result_is_a_valid_key(key: str) -> None:
+    parsed = projects.parse_key(key)
+    assert parsed == key.upper()
+    assert projects.validate_key(parsed) == parsed

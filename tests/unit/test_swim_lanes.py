@@ -195,3 +195,21 @@ def test_reorder_is_a_permutation_with_dense_positions(
             old.is_default,
         )
         assert lane.updated_at == (old.updated_at if lane.position == old.position else 99)
+
+
+# --- done -----------------------------------------------------------------------------------
+
+
+def test_the_done_lane_and_every_lane_after_it_count_as_done() -> None:
+    board = [*default_board(), make_lane("released", 4), make_lane("blocked", 5)]
+    assert swim_lanes.done_statuses(board) == {"done", "released", "blocked"}
+    moved = [make_lane("blocked", 1), *(lane for lane in board if lane.status_value != "blocked")]
+    assert "blocked" not in swim_lanes.done_statuses(moved)
+
+
+def test_on_the_default_board_only_done_is_done() -> None:
+    assert swim_lanes.done_statuses(default_board()) == {swim_lanes.DONE_STATUS}
+
+
+def test_a_board_without_a_done_lane_has_nothing_done() -> None:
+    assert swim_lanes.done_statuses([make_lane("todo", 0), make_lane("doing", 1)]) == frozenset()

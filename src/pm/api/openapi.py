@@ -55,3 +55,28 @@ def document_problems(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Path parameters that take more than an id. Their routes declare them as plain `str` (so
+# `pm.api.fastroute` can serve them); the description is added to the document here.
+PATH_PARAMETERS = {
+    "project_id": "The project's id or its key (`PONE`, any case)",
+    "id_or_key": "The work item's id or its key (`PONE-42`, any case)",
+}
+
+
+def describe_path_parameters(app: FastAPI) -> None:
+    """Say in the OpenAPI document which path parameters also take a key."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for param in operation.get("parameters", ()):
+                    described = PATH_PARAMETERS.get(param["name"])
+                    if param["in"] == "path" and described is not None:
+                        param["description"] = described
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from pm.core.errors import InvalidInput
 from pm.core.records import record
 
 KEY_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_ANY_CASE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,9}$")
 
 
 @record
@@ -48,3 +49,11 @@ def validate_title(title: str, field: str = "title") -> str:
     if not trimmed:
         raise InvalidInput(f"{field} must not be blank", field=field)
     return trimmed
+
+
+def parse_key(id_or_key: str) -> str | None:
+    """The project key a path names ("pone" → "PONE"), or None when it names an id.
+
+    Keys are 2-10 letters or digits; ids are 36-character UUIDs, so the two never overlap.
+    """
+    return id_or_key.upper() if _ANY_CASE_KEY.fullmatch(id_or_key) else None

@@ -19,6 +19,10 @@ DEFAULT_LANES: tuple[tuple[str, str], ...] = (
     ("done", "Done"),
 )
 DEFAULT_STATUS = DEFAULT_LANES[0][0]
+# Work counts as done in the Done lane and in every lane placed after it on the board
+# ("Released", "Won't do"): kanban boards flow left to right, and Done is a default lane,
+# so every project has one. The same rule in SQL: `pm.db.repos.swim_lanes.DONE_STATUSES`.
+DONE_STATUS = "done"
 
 
 @record
@@ -37,6 +41,14 @@ class SwimLane:
 
 
 UPDATABLE_FIELDS = ("name", "position")
+
+
+def done_statuses(board: Iterable[SwimLane]) -> frozenset[str]:
+    """The statuses of a board that count as done (see DONE_STATUS)."""
+    done = next((lane.position for lane in board if lane.status_value == DONE_STATUS), None)
+    if done is None:
+        return frozenset()
+    return frozenset(lane.status_value for lane in board if lane.position >= done)
 
 
 def validate_status_value(value: str) -> str:

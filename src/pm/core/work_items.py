@@ -9,7 +9,8 @@ from pm.core.enums import Priority, WorkItemType
 from pm.core.errors import InvalidInput
 from pm.core.records import record
 
-ITEM_KEY_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{1,9})-([1-9][0-9]{0,9})$")
+# Keys are matched in any case (pone-42 is PONE-42); ASCII only, so no other letter folds in.
+ITEM_KEY_PATTERN = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([1-9][0-9]{0,9})$")
 
 # Which type a parent must have, per child type; epics sit at the top of a project.
 ALLOWED_PARENT: dict[WorkItemType, WorkItemType | None] = {
@@ -72,11 +73,11 @@ def item_key(project_key: str, number: int) -> str:
 
 
 def parse_item_key(text: str) -> tuple[str, int] | None:
-    """Split "PONE-42" into ("PONE", 42); None when `text` is not an item key."""
+    """Split "PONE-42" (or "pone-42") into ("PONE", 42); None when `text` is not an item key."""
     match = ITEM_KEY_PATTERN.fullmatch(text)
     if match is None:
         return None
-    return match.group(1), int(match.group(2))
+    return match.group(1).upper(), int(match.group(2))
 
 
 def may_have_children(item_type: WorkItemType) -> bool:

@@ -20,7 +20,7 @@ from pm.api import errors, routes
 from pm.api.context import Services
 from pm.api.fastroute import mount
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
-from pm.api.openapi import declare_bearer, document_problems
+from pm.api.openapi import declare_bearer, describe_path_parameters, document_problems
 from pm.api.ratelimit import RateLimiter
 from pm.api.routes import health
 from pm.api.stack import LeanFastAPI
@@ -266,6 +266,7 @@ def _install_routes(app: FastAPI) -> None:
     public = [route.path for route in health.router.routes if isinstance(route, APIRoute)]
     declare_bearer(app, public_paths=public)
     document_problems(app)
+    describe_path_parameters(app)
     app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
     # Routes are matched one by one, in order: the API's (busiest first) go before the
     # documentation and health routes FastAPI and we added first. Their paths never overlap,

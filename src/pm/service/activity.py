@@ -66,7 +66,7 @@ async def project_activity(
     reader: Reader, project_id: str, before: str, limit: int
 ) -> list[ActivityEntry]:
     """Entries of a live project and everything in it, newest first."""
-    await lookups.project(reader, project_id, VIEW)
+    project_id = (await lookups.project(reader, project_id, VIEW)).id
     return await repo.for_project(reader.ex, project_id, before, limit)
 
 

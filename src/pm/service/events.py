@@ -47,7 +47,7 @@ async def readable_since(
     if project_id is None:
         access.require_tenant_admin(reader, "the tenant-wide event stream")
     else:
-        await lookups.project(reader, project_id, VIEW)
+        project_id = (await lookups.project(reader, project_id, VIEW)).id
     return await since(reader, since_seq, limit, project_id)
 
 

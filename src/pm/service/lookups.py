@@ -30,28 +30,33 @@ async def guard(
         raise NotFound(entity, ident, field=field) from None
 
 
-async def project(reader: Reader, project_id: str, need: Role) -> Project:
-    """The live project, or NotFound."""
-    found = await projects.get_with_role(reader.ex, project_id, reader.actor.user_id)
+async def project(reader: Reader, id_or_key: str, need: Role) -> Project:
+    """The live project by id or key (PONE, any case), or NotFound.
+
+    Use cases that take a project from a path go through here first and use the returned
+    project's id from then on: the id is the canonical form in rows, events and answers.
+    """
+    found = await projects.get_with_role(reader.ex, id_or_key, reader.actor.user_id)
     if found is None:
-        raise NotFound("project", project_id)
-    _check(reader, found[0].id, found[1], need, "project", project_id)
+        raise NotFound("project", id_or_key)
+    _check(reader, found[0].id, found[1], need, "project", id_or_key)
     return found[0]
 
 
 async def project_taking_item_number(
-    uow: UnitOfWork, project_id: str, status: str
+    uow: UnitOfWork, id_or_key: str, status: str
 ) -> projects.TakenNumber:
-    """The live project with its next work item number taken (EDIT role), or NotFound.
+    """The live project (by id or key) with its next work item number taken (EDIT role), or
+    NotFound.
 
     One statement instead of three (lookup, status lane, number); when the caller may not
     create items, or the creation fails later, the unit of work is rolled back and the
     number with it.
     """
-    taken = await projects.take_item_number(uow.ex, project_id, uow.actor.user_id, status)
+    taken = await projects.take_item_number(uow.ex, id_or_key, uow.actor.user_id, status)
     if taken is None:
-        raise NotFound("project", project_id)
-    _check(uow, taken.project.id, taken.role, EDIT, "project", project_id)
+        raise NotFound("project", id_or_key)
+    _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)
     return taken
 
 
@@ -132,6 +137,22 @@ async def visible_item(reader: Reader, item_id: str, field: str, need: Role) -> 
         await access.require(reader, found.project_id, need)
     except NotFound:
         raise InvalidInput(f"work item {item_id!r} does not exist", field=field) from None
+    return found
+
+
+async def item_in_project(ex: Executor, project: Project, id_or_key: str, field: str) -> WorkItem:
+    """A work item of `project` named by id or key in a query or body, or invalid input on
+    `field` (the caller has already checked the actor's role in the project)."""
+    key = parse_item_key(id_or_key)
+    found: WorkItem | None = None
+    if key is None:
+        found = await work_items.get(ex, id_or_key)
+    elif key[0] == project.key:
+        found = await work_items.get_by_number(ex, project.id, key[1])
+    if found is None or found.project_id != project.id:
+        raise InvalidInput(
+            f"work item {id_or_key!r} does not exist in project {project.key}", field=field
+        )
     return found
 
 

@@ -18,13 +18,13 @@ from pm.service.uow import Reader, UnitOfWork
 
 async def list_members(reader: Reader, project_id: str) -> list[ProjectMember]:
     """The members of a project, by user id."""
-    await lookups.project(reader, project_id, VIEW)
+    project_id = (await lookups.project(reader, project_id, VIEW)).id
     return await repo.list_for_project(reader.ex, project_id)
 
 
 async def set_member(uow: UnitOfWork, project_id: str, user_id: str, role: Role) -> ProjectMember:
     """Add a user to the project with `role`, or change their role (project admins only)."""
-    await lookups.project(uow, project_id, ADMIN)
+    project_id = (await lookups.project(uow, project_id, ADMIN)).id
     current = await repo.get(uow.ex, project_id, user_id)
     actor, now = uow.actor.user_id, uow.now
     if current is None:
@@ -54,7 +54,7 @@ async def set_member(uow: UnitOfWork, project_id: str, user_id: str, role: Role)
 async def remove_member(uow: UnitOfWork, project_id: str, user_id: str) -> ProjectMember:
     """Remove a user from the project (admins remove anyone; anyone may leave)."""
     leaving = user_id == uow.actor.user_id
-    await lookups.project(uow, project_id, VIEW if leaving else ADMIN)
+    project_id = (await lookups.project(uow, project_id, VIEW if leaving else ADMIN)).id
     current = await repo.get(uow.ex, project_id, user_id)
     if current is None:
         raise NotFound("member", user_id)

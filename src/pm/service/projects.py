@@ -82,6 +82,7 @@ async def update_project(
         return current
     changed = bump(changed, uow.now, uow.actor.user_id)
     await repo.update(uow.ex, changed)
+    project_id = current.id
     uow.log(EntityType.PROJECT, project_id, project_id, "updated", changes)
     uow.emit(
         Event("project_updated", uow.actor.user_id, project_id, project_id, changed, tuple(changes))
@@ -97,6 +98,7 @@ async def delete_project(
     check_version(current, expected_version, "project")
     user, now = uow.actor.user_id, uow.now
     await repo.update(uow.ex, bump(current, now, user, deleted_at=now))
+    project_id = current.id
     items, sprints = await cascade.delete_project_contents(uow, project_id, current.key)
     uow.log(
         EntityType.PROJECT,

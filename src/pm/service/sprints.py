@@ -42,7 +42,7 @@ class SprintPatch(TypedDict, total=False):
 
 async def create_sprint(uow: UnitOfWork, project_id: str, new: NewSprint) -> Sprint:
     """Plan a new sprint in a project."""
-    await lookups.project(uow, project_id, EDIT)
+    project_id = (await lookups.project(uow, project_id, EDIT)).id
     name = projects.validate_title(new.name, "name")
     sprints.validate_dates(new.start_date, new.end_date)
     user, now = uow.actor.user_id, uow.now
@@ -76,7 +76,7 @@ async def list_sprints(
     reader: Reader, project_id: str, status: SprintStatus | None = None
 ) -> list[Sprint]:
     """A project's live sprints by start date, optionally only those with `status`."""
-    await lookups.project(reader, project_id, VIEW)
+    project_id = (await lookups.project(reader, project_id, VIEW)).id
     found = await repo.list_for_project(reader.ex, project_id)
     return found if status is None else [s for s in found if s.status is status]
 

@@ -28,7 +28,7 @@ class SwimLanePatch(TypedDict, total=False):
 
 async def list_lanes(reader: Reader, project_id: str) -> list[SwimLane]:
     """A project's live lanes in board order."""
-    await lookups.project(reader, project_id, VIEW)
+    project_id = (await lookups.project(reader, project_id, VIEW)).id
     return await repo.list_for_project(reader.ex, project_id)
 
 
@@ -36,7 +36,7 @@ async def create_lane(
     uow: UnitOfWork, project_id: str, status_value: str, name: str, position: int | None = None
 ) -> SwimLane:
     """Add a custom lane at `position` (shifting the lanes after it), by default last."""
-    await lookups.project(uow, project_id, ADMIN)
+    project_id = (await lookups.project(uow, project_id, ADMIN)).id
     swim_lanes.validate_status_value(status_value)
     name = projects.validate_title(name, "name")
     board = await repo.list_for_project(uow.ex, project_id)
@@ -72,7 +72,7 @@ async def reorder_lanes(
     uow: UnitOfWork, project_id: str, lane_ids: Sequence[str]
 ) -> list[SwimLane]:
     """Put every lane of the board in the given order."""
-    await lookups.project(uow, project_id, ADMIN)
+    project_id = (await lookups.project(uow, project_id, ADMIN)).id
     board = await repo.list_for_project(uow.ex, project_id)
     ordered = swim_lanes.reorder(board, lane_ids, uow.now)
     await _save(uow, board, ordered, comment="board reordered")

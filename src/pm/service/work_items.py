@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TypedDict
 
 from pm.core import activity, projects, work_items
@@ -61,6 +61,7 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
     status = new.status if new.status is not None else DEFAULT_STATUS
     taken = await lookups.project_taking_item_number(uow, project_id, status)
     project, number = taken.project, taken.number
+    project_id = project.id
     title = projects.validate_title(new.title)
     parent = None
     if new.parent_id is not None:
@@ -127,9 +128,20 @@ async def get_work_item(reader: Reader, id_or_key: str) -> WorkItemDetail:
 async def list_work_items(
     reader: Reader, project_id: str, flt: ItemFilter, after: int, limit: int
 ) -> list[WorkItem]:
-    """A page of a project's work items, by item number."""
-    await lookups.project(reader, project_id, VIEW)
-    return await repo.list_for_project(reader.ex, project_id, flt, after, limit)
+    """A page of a project's work items, by item number.
+
+    `descendants_of` and `ancestors_of` may name the item by id or key; an item that is not
+    in the project is invalid input on that filter.
+    """
+    project = await lookups.project(reader, project_id, VIEW)
+    below, above = flt.descendants_of, flt.ancestors_of
+    if below is not None:
+        below = (await lookups.item_in_project(reader.ex, project, below, "descendants_of")).id
+    if above is not None:
+        above = (await lookups.item_in_project(reader.ex, project, above, "ancestors_of")).id
+    if (below, above) != (flt.descendants_of, flt.ancestors_of):
+        flt = replace(flt, descendants_of=below, ancestors_of=above)
+    return await repo.list_for_project(reader.ex, project.id, flt, after, limit)
 
 
 async def update_work_item(

@@ -21,6 +21,29 @@ def _topics(request: pb.Subscribe | pb.Unsubscribe) -> Topics:
     )
 
 
+async def _wanted(
+    ctx: CommandContext, conn: Connection, request: pb.Subscribe | pb.Unsubscribe
+) -> Topics:
+    """The request's topics, projects and work items named by key resolved to their ids."""
+    wanted = _topics(request)
+    if not topics.names_keys(wanted.project_ids, wanted.work_item_ids):
+        return wanted
+    _check_size(conn, wanted)  # before looking any key up
+    projects, items = await ctx.read(
+        lambda r: topics.resolve_keys(r, wanted.project_ids, wanted.work_item_ids)
+    )
+    return Topics(projects, wanted.sprint_ids, items)
+
+
+def _check_size(conn: Connection, wanted: Topics) -> None:
+    size = len(wanted.project_ids) + len(wanted.sprint_ids) + len(wanted.work_item_ids)
+    if size > conn.limits.max_subscriptions:
+        raise InvalidInput(
+            f"at most {conn.limits.max_subscriptions} subscriptions per connection",
+            field="project_ids",
+        )
+
+
 def _confirmation(conn: Connection, last_seq: int) -> tuple[str, pb.SubscriptionConfirmed]:
     t = conn.topics
     return "subscription_confirmed", pb.SubscriptionConfirmed(
@@ -40,15 +63,10 @@ async def subscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
     client gets the reply, the missed events, then the live ones: in order, none twice.
     """
     request = ctx.message.subscribe
-    wanted = _topics(request)
+    wanted = await _wanted(ctx, conn, request)
     before = conn.topics
     combined = union((before, wanted))
-    size = len(combined.project_ids) + len(combined.sprint_ids) + len(combined.work_item_ids)
-    if size > conn.limits.max_subscriptions:
-        raise InvalidInput(
-            f"at most {conn.limits.max_subscriptions} subscriptions per connection",
-            field="project_ids",
-        )
+    _check_size(conn, combined)
     tenant = ctx.actor.tenant_id
     await hub.prepare(tenant)  # no await from here to `subscribe`
     conn.hold_live_events()
@@ -94,7 +112,7 @@ def _minus(a: Topics, b: Topics) -> Topics:
 
 async def unsubscribe(ctx: CommandContext, conn: Connection, hub: Hub) -> None:
     """Stop receiving events for the given ids."""
-    gone = _topics(ctx.message.unsubscribe)
+    gone = await _wanted(ctx, conn, ctx.message.unsubscribe)
     hub.unsubscribe(ctx.actor.tenant_id, conn, gone)
     t = conn.topics
     conn.topics = Topics(

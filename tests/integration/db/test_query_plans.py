@@ -52,6 +52,30 @@ def test_each_list_filter_uses_its_index(
 
 
 @pytest.mark.parametrize(
+    "flt",
+    [
+        ItemFilter(descendants_of="x"),
+        ItemFilter(ancestors_of="x"),
+        ItemFilter(include_done=False, orphaned=True),
+    ],
+    ids=["descendants_of", "ancestors_of", "not done, orphaned"],
+)
+def test_the_tree_and_done_filters_scan_no_table(conn: sqlite3.Connection, flt: ItemFilter) -> None:
+    query, values = repo._list_query(flt)
+    plan = _plan(conn, query, {**values, "project_id": "p", "after": 0, "limit": 51})
+    assert "SCAN pm_work_items\n" not in plan + "\n", plan
+    assert "SCAN pm_swim_lanes" not in plan, plan
+
+
+@pytest.mark.parametrize(("by", "value"), [("id", "p"), ("key", "P")], ids=["by id", "by key"])
+def test_a_project_is_found_by_id_or_key_through_an_index(
+    conn: sqlite3.Connection, by: str, value: str
+) -> None:
+    plan = _plan(conn, projects_repo._GET_WITH_ROLE[by], {"id": value, "user_id": "u"})
+    assert "SCAN" not in plan, plan
+
+
+@pytest.mark.parametrize(
     ("query", "index"),
     [
         (repo._DESCENDANTS, "ix_pm_work_items_parent"),
@@ -69,7 +93,8 @@ def test_tree_and_sprint_queries_use_the_sparse_indexes(
 @pytest.mark.parametrize(
     ("query", "params"),
     [
-        (projects_repo._TAKE_NUMBER, {"id": "p", "user_id": "u", "status": "done"}),
+        (projects_repo._TAKE_NUMBER["id"], {"id": "p", "user_id": "u", "status": "done"}),
+        (projects_repo._TAKE_NUMBER["key"], {"id": "P", "user_id": "u", "status": "done"}),
         (repo._GET_WITH_ROLE_AND_LANE, {"id": "w", "user_id": "u", "status": "done"}),
         (
             repo._BY_KEY_WITH_ROLE_AND_LANE,

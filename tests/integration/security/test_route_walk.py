@@ -148,6 +148,7 @@ class Acme:
 
     ids: dict[str, str]  # path parameter name → a real id
     key: str  # the story's key (id_or_key is walked with the id and with the key)
+    project_key: str  # project_id is walked with the id and with the key
     story: str
     epic: str
     lanes: list[str]
@@ -161,10 +162,14 @@ class Acme:
         return {k: fill.get(v, v) if isinstance(v, str) else v for k, v in template.items()}
 
     def urls(self, endpoint: Endpoint) -> Iterator[str]:
-        """The endpoint's URL with real ids (twice for work items: by id and by key)."""
+        """The endpoint's URL with real ids, and again with keys where a key may stand in
+        (work items: PONE-42; projects: ACME and acme)."""
         yield endpoint.url(self.ids)
         if "id_or_key" in endpoint.params:
             yield endpoint.url({**self.ids, "id_or_key": self.key})
+        if "project_id" in endpoint.params:
+            for key in (self.project_key, self.project_key.lower()):
+                yield endpoint.url({**self.ids, "project_id": key})
 
 
 async def _created(response: httpx.Response) -> dict[str, Any]:
@@ -245,6 +250,7 @@ async def seed(client: httpx.AsyncClient, app: FastAPI) -> Acme:
             "delivery_id": delivery_id,
         },
         key=story["key"],
+        project_key=project["key"],
         story=story["id"],
         epic=epic["id"],
         lanes=[lane["id"] for lane in lanes.json()],

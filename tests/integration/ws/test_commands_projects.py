@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.proto import messages_pb2 as pb
-from tests.integration.ws.commands import add_member, connect, error, project, reply, watch
+from tests.integration.ws.commands import add_member, connect, error, item, project, reply, watch
 from tests.wsclient import WsClient, subscribe
 
 
@@ -209,6 +209,39 @@ async def test_a_repeated_message_id_replays_the_first_reply(ws_url: str) -> Non
         assert replayed.SerializeToString() == updated.SerializeToString()
         assert [p.version for p in await _projects(alice)] == [2]
         assert await bob.silent(1.0)
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+async def test_keys_name_projects_and_items_in_commands_and_subscriptions(ws_url: str) -> None:
+    alice = await connect(ws_url, "prj-keys")
+    bob = await connect(ws_url, "prj-keys", "bob")
+    try:
+        made = await project(alice, "KEYS")
+        await add_member(alice, "keys", "bob", "viewer")  # a command takes the key, any case
+        confirmed = await reply(bob, "subscribe", subscribe(["Keys"]), "subscription_confirmed")
+        assert list(confirmed.project_ids) == [made.id]  # subscribed under the id
+        created = await item(alice, "KEYS", "By key")
+        assert created.project_id == made.id
+        event = await bob.event("work_item_created")
+        assert event.work_item_created.work_item == created
+        by_item_key = await reply(
+            bob,
+            "subscribe",
+            pb.Subscribe(work_item_ids=["keys-1"]),
+            "subscription_confirmed",
+        )
+        assert list(by_item_key.work_item_ids) == [created.id]
+        gone = await reply(
+            bob,
+            "unsubscribe",
+            pb.Unsubscribe(project_ids=["KEYS"], work_item_ids=["KEYS-1"]),
+            "subscription_confirmed",
+        )
+        assert (list(gone.project_ids), list(gone.work_item_ids)) == ([], [])
+        unknown = await error(bob, "subscribe", subscribe(["NOPE"]))
+        assert (unknown.code, unknown.field) == ("NOT_FOUND", "project_ids")
     finally:
         await alice.close()
         await bob.close()

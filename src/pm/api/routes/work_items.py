@@ -39,12 +39,34 @@ async def list_work_items(
     parent_id: Ident = None,
     q: Annotated[Text, Query(description="Text to find in title or description")] = None,
     updated_since: Timestamp | None = None,
+    orphaned: Annotated[bool, Query(description="Only items without a parent")] = False,
+    descendants_of: Annotated[
+        Ident, Query(description="Only items below this one (its id or key, e.g. PONE-7)")
+    ] = None,
+    ancestors_of: Annotated[
+        Ident, Query(description="Only items above this one (its id or key, e.g. PONE-7)")
+    ] = None,
+    include_done: Annotated[
+        bool,
+        Query(description="false leaves out items in a done lane (Done and the lanes after it)"),
+    ] = True,
     cursor: str | None = None,
     limit: Limit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Filtered, by item number, paginated with an opaque cursor."""
     flt = ItemFilter(
-        item_type, status, assignee_id, sprint_id, backlog, parent_id, q, updated_since
+        item_type,
+        status,
+        assignee_id,
+        sprint_id,
+        backlog,
+        parent_id,
+        q,
+        updated_since,
+        orphaned,
+        descendants_of,
+        ancestors_of,
+        include_done,
     )
     return await context(request).page(
         lambda r, after, n: svc.list_work_items(r, project_id, flt, after, n),

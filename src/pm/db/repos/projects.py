@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pm.core.enums import ProjectStatus
 from pm.core.members import Role
-from pm.core.projects import UPDATABLE_FIELDS, Project
+from pm.core.projects import UPDATABLE_FIELDS, Project, parse_key
 from pm.core.records import record
 from pm.db.executor import Executor
 from pm.db.query import sql
@@ -24,10 +24,17 @@ _LIST_FOR_USER = sql(
     "ON m.project_id = p.id AND m.user_id = :user_id "
     "WHERE p.deleted_at IS NULL AND p.key > :after ORDER BY p.key LIMIT :limit"
 )
-_GET_WITH_ROLE = sql(
-    f"SELECT {columns(Project, 'p')}, m.role FROM pm_projects p LEFT JOIN pm_project_members m "
-    "ON m.project_id = p.id AND m.user_id = :user_id WHERE p.id = :id AND p.deleted_at IS NULL"
-)
+# A path names a project by id or by key (`pm.core.projects.parse_key` tells which); each
+# lookup has a variant per column, so either way it is one indexed statement.
+_BY = {"id": "id = :id", "key": "key = :id"}
+_GET_WITH_ROLE = {
+    by: sql(
+        f"SELECT {columns(Project, 'p')}, m.role FROM pm_projects p LEFT JOIN "
+        "pm_project_members m ON m.project_id = p.id AND m.user_id = :user_id "
+        f"WHERE p.{cond} AND p.deleted_at IS NULL"
+    )
+    for by, cond in _BY.items()
+}
 _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
@@ -35,13 +42,16 @@ _UPDATE = update_query(
 # Prepares a work item's creation in one statement: takes the project's next item number
 # and reads the project, the user's role in it and whether the item's status has a live
 # lane (a refused or failed creation is rolled back, and the number with it).
-_TAKE_NUMBER = sql(
-    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
-    f"WHERE id = :id AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
-    "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
-    "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = pm_projects.id "
-    "AND l.status_value = :status AND l.deleted_at IS NULL)"
-)
+_TAKE_NUMBER = {
+    by: sql(
+        "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
+        f"WHERE {cond} AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
+        "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
+        "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = pm_projects.id "
+        "AND l.status_value = :status AND l.deleted_at IS NULL)"
+    )
+    for by, cond in _BY.items()
+}
 
 
 @record
@@ -60,11 +70,18 @@ async def get(ex: Executor, project_id: str) -> Project | None:
     return None if row is None else _row(row)
 
 
+def _by(id_or_key: str) -> tuple[str, str]:
+    """Which column a path's project reference names, and the value to match."""
+    key = parse_key(id_or_key)
+    return ("id", id_or_key) if key is None else ("key", key)
+
+
 async def get_with_role(
-    ex: Executor, project_id: str, user_id: str
+    ex: Executor, id_or_key: str, user_id: str
 ) -> tuple[Project, Role | None] | None:
-    """A live project with `user_id`'s role in it (one statement)."""
-    row = await ex.one(_GET_WITH_ROLE, {"id": project_id, "user_id": user_id})
+    """A live project by id or key (any case), with `user_id`'s role in it (one statement)."""
+    by, value = _by(id_or_key)
+    row = await ex.one(_GET_WITH_ROLE[by], {"id": value, "user_id": user_id})
     return None if row is None else (_row(row[:-1]), None if row[-1] is None else Role(row[-1]))
 
 
@@ -100,11 +117,12 @@ async def update(ex: Executor, project: Project) -> None:
 
 
 async def take_item_number(
-    ex: Executor, project_id: str, user_id: str, status: str
+    ex: Executor, id_or_key: str, user_id: str, status: str
 ) -> TakenNumber | None:
     """Reserve a live project's next work item number (inside the write transaction), or
-    None for no live project; see `TakenNumber` for what comes with it."""
-    row = await ex.one(_TAKE_NUMBER, {"id": project_id, "user_id": user_id, "status": status})
+    None for no live project (named by id or key); see `TakenNumber` for what comes with it."""
+    by, value = _by(id_or_key)
+    row = await ex.one(_TAKE_NUMBER[by], {"id": value, "user_id": user_id, "status": status})
     if row is None:
         return None
     project = _row(row[:-2])

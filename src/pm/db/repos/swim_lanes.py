@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pm.core.swim_lanes import UPDATABLE_FIELDS, SwimLane
+from pm.core.swim_lanes import DONE_STATUS, UPDATABLE_FIELDS, SwimLane
 from pm.db.executor import Executor
 from pm.db.query import sql
 from pm.db.rows import columns, insert_query, mapper, params, update_query
@@ -21,6 +21,14 @@ _LIST = sql(
 _STATUSES = sql(
     "SELECT status_value FROM pm_swim_lanes WHERE project_id = :project_id "
     "AND deleted_at IS NULL ORDER BY position, id"
+)
+# The status values of :project_id that count as done (`pm.core.swim_lanes.done_statuses`),
+# as a subquery other statements embed: `status IN ({DONE_STATUSES})`.
+DONE_STATUSES = (
+    "SELECT dl.status_value FROM pm_swim_lanes dl WHERE dl.project_id = :project_id "
+    "AND dl.deleted_at IS NULL AND dl.position >= (SELECT dd.position FROM pm_swim_lanes dd "
+    f"WHERE dd.project_id = :project_id AND dd.status_value = '{DONE_STATUS}' "
+    "AND dd.deleted_at IS NULL)"
 )
 _INSERT = insert_query("pm_swim_lanes", SwimLane)
 _UPDATE = update_query("pm_swim_lanes", _WRITE_FIELDS)

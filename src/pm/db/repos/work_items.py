@@ -10,6 +10,7 @@ from pm.core.records import record
 from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
 from pm.db.executor import Executor
 from pm.db.query import Query, sql
+from pm.db.repos.swim_lanes import DONE_STATUSES
 from pm.db.rows import columns, insert_query, mapper, params, update_query
 
 COLS = columns(WorkItem)
@@ -28,6 +29,10 @@ _BY_KEY_WITH_ROLE = sql(
     f"SELECT {columns(WorkItem, 'w')}, m.role FROM pm_work_items w JOIN pm_projects p "
     f"ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
     "AND w.item_number = :number AND w.deleted_at IS NULL"
+)
+_BY_NUMBER = sql(
+    f"SELECT {COLS} FROM pm_work_items WHERE project_id = :project_id "
+    "AND item_number = :number AND deleted_at IS NULL"
 )
 # The same lookups, also telling whether a status has a live lane in the item's project
 # (a status change checks that; one statement instead of two).
@@ -90,8 +95,27 @@ class ItemFilter:
     parent_id: str | None = None
     text: str | None = None
     updated_since: int | None = None
+    orphaned: bool = False  # only items without a parent
+    descendants_of: str | None = None  # an item id: only items below it
+    ancestors_of: str | None = None  # an item id: only items above it
+    include_done: bool = True  # False: leave out items in a done lane
 
 
+# The hierarchy filters walk the tree from one item (both walks stop at 16 levels, as the
+# other tree walks do; the hierarchy has three). The walk drives the query (CROSS JOIN keeps
+# SQLite from scanning the whole project in item order instead): a subtree is small.
+_BELOW = (
+    "below(tree_id, tree_depth) AS (SELECT id, 1 FROM pm_work_items"
+    " WHERE parent_id = :descendants_of UNION ALL SELECT w.id, below.tree_depth + 1"
+    " FROM pm_work_items w JOIN below ON w.parent_id = below.tree_id"
+    " WHERE below.tree_depth < 16)"
+)
+_ABOVE = (
+    "above(tree_id, tree_parent, tree_depth) AS (SELECT id, parent_id, 0 FROM pm_work_items"
+    " WHERE id = :ancestors_of UNION ALL SELECT w.id, w.parent_id, above.tree_depth + 1"
+    " FROM pm_work_items w JOIN above ON w.id = above.tree_parent WHERE above.tree_depth < 16)"
+)
+_WALKS = {"below": _BELOW, "above": _ABOVE}
 _LIST_CACHE: dict[tuple[str, ...], Query] = {}
 
 
@@ -106,6 +130,19 @@ def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
             values[name] = value
     if flt.backlog:
         conds.append("sprint_id IS NULL")
+    if flt.orphaned:
+        conds.append("parent_id IS NULL")
+    if not flt.include_done:
+        conds.append(f"status NOT IN ({DONE_STATUSES})")
+    walks: list[str] = []
+    if flt.descendants_of is not None:
+        walks.append("below")
+        values["descendants_of"] = flt.descendants_of
+    if flt.ancestors_of is not None:
+        walks.append("above")
+        conds.append("above.tree_depth > 0")
+        values["ancestors_of"] = flt.ancestors_of
+    conds.extend(f"id = {walk}.tree_id" for walk in walks)
     if flt.updated_since is not None:
         conds.append("updated_at >= :updated_since")
         values["updated_since"] = flt.updated_since
@@ -120,8 +157,11 @@ def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
     query = _LIST_CACHE.get(key)
     if query is None:
         where = "".join(f" AND {c}" for c in conds)
+        ctes = ", ".join(_WALKS[walk] for walk in walks)
+        with_ = f"WITH RECURSIVE {ctes} " if ctes else ""
+        tables = "".join(f"{walk} CROSS JOIN " for walk in walks)
         query = sql(
-            f"SELECT {COLS} FROM pm_work_items WHERE project_id = :project_id"
+            f"{with_}SELECT {COLS} FROM {tables}pm_work_items WHERE project_id = :project_id"
             f" AND deleted_at IS NULL{where} AND item_number > :after"
             " ORDER BY item_number LIMIT :limit",
             "list work items",
@@ -133,6 +173,12 @@ def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
 async def get(ex: Executor, item_id: str) -> WorkItem | None:
     """A live work item by id."""
     row = await ex.one(_GET, {"id": item_id})
+    return None if row is None else _row(row)
+
+
+async def get_by_number(ex: Executor, project_id: str, number: int) -> WorkItem | None:
+    """A live work item of a project by its number (the 42 of PONE-42)."""
+    row = await ex.one(_BY_NUMBER, {"project_id": project_id, "number": number})
     return None if row is None else _row(row)
 
 
