@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
 from dataclasses import fields
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from pm.core.activity import ActivityEntry
+from pm.core.dependencies import Dependency
 from pm.core.ids import new_id
 from pm.core.swim_lanes import DEFAULT_LANES
 from pm.core.work_items import WorkItem, item_key
@@ -18,6 +20,7 @@ from pm.core.work_items import WorkItem, item_key
 STATUSES = tuple(value for value, _ in DEFAULT_LANES)
 _ITEM_COLS = tuple(f.name for f in fields(WorkItem))
 _ACTIVITY_COLS = tuple(f.name for f in fields(ActivityEntry))
+_DEPENDENCY_COLS = tuple(f.name for f in fields(Dependency))
 
 
 def _insert(table: str, cols: tuple[str, ...]) -> str:
@@ -126,3 +129,29 @@ def bulk_items(
     finally:
         conn.close()
     return ids
+
+
+def bulk_blocks(db: Path, item_ids: list[str], count: int, user: str = "seed") -> int:
+    """Insert `count` distinct `blocks` links between the items in one transaction.
+
+    Each link goes from an earlier item of the list to a later one, so the links never close
+    a cycle (as the API guarantees); the pairs are random but the same every run.
+    """
+    rng = random.Random(13)
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < count:
+        a, b = sorted(rng.sample(range(len(item_ids)), 2))
+        pairs.add((a, b))
+    now = int(time.time())
+    rows = [
+        (new_id(), item_ids[a], item_ids[b], "blocks", now, user, None) for a, b in sorted(pairs)
+    ]
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(_insert("pm_dependencies", _DEPENDENCY_COLS), rows)
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return len(rows)

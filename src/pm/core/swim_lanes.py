@@ -21,7 +21,7 @@ DEFAULT_LANES: tuple[tuple[str, str], ...] = (
 DEFAULT_STATUS = DEFAULT_LANES[0][0]
 # Work counts as done in the Done lane and in every lane placed after it on the board
 # ("Released", "Won't do"): kanban boards flow left to right, and Done is a default lane,
-# so every project has one. The same rule in SQL: `pm.db.repos.swim_lanes.DONE_STATUSES`.
+# so every project has one. The same rule in SQL: `pm.db.repos.swim_lanes.done_statuses`.
 DONE_STATUS = "done"
 
 

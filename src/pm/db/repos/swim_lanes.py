@@ -22,14 +22,22 @@ _STATUSES = sql(
     "SELECT status_value FROM pm_swim_lanes WHERE project_id = :project_id "
     "AND deleted_at IS NULL ORDER BY position, id"
 )
-# The status values of :project_id that count as done (`pm.core.swim_lanes.done_statuses`),
-# as a subquery other statements embed: `status IN ({DONE_STATUSES})`.
-DONE_STATUSES = (
-    "SELECT dl.status_value FROM pm_swim_lanes dl WHERE dl.project_id = :project_id "
-    "AND dl.deleted_at IS NULL AND dl.position >= (SELECT dd.position FROM pm_swim_lanes dd "
-    f"WHERE dd.project_id = :project_id AND dd.status_value = '{DONE_STATUS}' "
-    "AND dd.deleted_at IS NULL)"
-)
+
+
+def done_statuses(project: str = ":project_id") -> str:
+    """A subquery of the status values that count as done in `project` (a parameter, or a
+    column of the enclosing statement for a correlated check), for `status IN (...)`.
+
+    The rule is `pm.core.swim_lanes.done_statuses`: the Done lane and every lane after it.
+    """
+    return (
+        f"SELECT dl.status_value FROM pm_swim_lanes dl WHERE dl.project_id = {project} "
+        "AND dl.deleted_at IS NULL AND dl.position >= (SELECT dd.position FROM pm_swim_lanes dd "
+        f"WHERE dd.project_id = {project} AND dd.status_value = '{DONE_STATUS}' "
+        "AND dd.deleted_at IS NULL)"
+    )
+
+
 _INSERT = insert_query("pm_swim_lanes", SwimLane)
 _UPDATE = update_query("pm_swim_lanes", _WRITE_FIELDS)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pm.core.enums import Priority, WorkItemType
 from pm.core.members import Role
@@ -10,11 +10,11 @@ from pm.core.records import record
 from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
 from pm.db.executor import Executor
 from pm.db.query import Query, sql
-from pm.db.repos.swim_lanes import DONE_STATUSES
+from pm.db.repos.swim_lanes import done_statuses
 from pm.db.rows import columns, insert_query, mapper, params, update_query
 
 COLS = columns(WorkItem)
-_row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
+item_from_row = _row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
 _WRITE_FIELDS = (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 
 _GET = sql(f"SELECT {COLS} FROM pm_work_items WHERE id = :id AND deleted_at IS NULL")
@@ -133,7 +133,7 @@ def _list_query(flt: ItemFilter) -> tuple[Query, dict[str, object]]:
     if flt.orphaned:
         conds.append("parent_id IS NULL")
     if not flt.include_done:
-        conds.append(f"status NOT IN ({DONE_STATUSES})")
+        conds.append(f"status NOT IN ({done_statuses()})")
     walks: list[str] = []
     if flt.descendants_of is not None:
         walks.append("below")
@@ -174,6 +174,24 @@ async def get(ex: Executor, item_id: str) -> WorkItem | None:
     """A live work item by id."""
     row = await ex.one(_GET, {"id": item_id})
     return None if row is None else _row(row)
+
+
+_MANY = 100  # ids per statement of get_many
+_GET_MANY = sql(
+    f"SELECT {COLS} FROM pm_work_items WHERE deleted_at IS NULL AND id IN "
+    f"({', '.join(f':id{i}' for i in range(_MANY))})"
+)
+
+
+async def get_many(ex: Executor, item_ids: Sequence[str]) -> dict[str, WorkItem]:
+    """The live work items among `item_ids`, by id (one statement per 100 ids)."""
+    found: dict[str, WorkItem] = {}
+    for start in range(0, len(item_ids), _MANY):
+        chunk = list(item_ids[start : start + _MANY])
+        padded = chunk + chunk[-1:] * (_MANY - len(chunk))  # a repeated id matches once
+        rows = await ex.all(_GET_MANY, {f"id{i}": value for i, value in enumerate(padded)})
+        found.update((item.id, item) for item in map(_row, rows))
+    return found
 
 
 async def get_by_number(ex: Executor, project_id: str, number: int) -> WorkItem | None:

@@ -1,0 +1,169 @@
+"""Ready work and the critical path: reads across pm_work_items and pm_dependencies.
+
+Plain SQL both SQLite and PostgreSQL run as written (a CTE, correlated subqueries, a
+window count); "done" is `swim_lanes.done_statuses`, checked in each item's own project,
+since a `blocks` link may cross projects.
+"""
+
+from __future__ import annotations
+
+from pm.core.enums import SprintStatus, WorkItemType
+from pm.core.planning import PRIORITY_ORDER, UNSET_POINTS_WEIGHT, ReadyItem
+from pm.core.records import record
+from pm.core.swim_lanes import DONE_STATUS
+from pm.core.work_items import WorkItem
+from pm.db.executor import Executor
+from pm.db.query import Query, sql
+from pm.db.repos.swim_lanes import done_statuses
+from pm.db.repos.work_items import item_from_row
+from pm.db.rows import columns, field_names
+
+_BLOCKS = "'blocks'"
+
+
+def _open(item: str) -> str:
+    """SQL: the item `item` (an alias) is live and not done in its own project.
+
+    Two index lookups (its lane, the project's Done lane) rather than a `NOT IN` list,
+    which a correlated check would rebuild for every row.
+    """
+    return (
+        f"{item}.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pm_swim_lanes dl "
+        "JOIN pm_swim_lanes dd ON dd.project_id = dl.project_id "
+        f"AND dd.status_value = '{DONE_STATUS}' AND dd.deleted_at IS NULL "
+        f"WHERE dl.project_id = {item}.project_id AND dl.status_value = {item}.status "
+        "AND dl.deleted_at IS NULL AND dl.position >= dd.position)"
+    )
+
+
+def _open_blocker(item: str, besides: str | None = None) -> str:
+    """SQL: an open item other than `besides` blocks `item`."""
+    other = f" AND bw.id <> {besides}" if besides else ""
+    return (
+        "EXISTS (SELECT 1 FROM pm_dependencies bd JOIN pm_work_items bw "
+        f"ON bw.id = bd.blocking_item_id WHERE bd.blocked_item_id = {item}.id "
+        f"AND bd.dependency_type = {_BLOCKS} AND bd.deleted_at IS NULL AND {_open('bw')}{other})"
+    )
+
+
+# How many open items `r` is the last open blocker of.
+_UNBLOCKS = (
+    "(SELECT count(*) FROM pm_dependencies ud JOIN pm_work_items uw "
+    "ON uw.id = ud.blocked_item_id WHERE ud.blocking_item_id = r.id "
+    f"AND ud.dependency_type = {_BLOCKS} AND ud.deleted_at IS NULL AND {_open('uw')} "
+    f"AND NOT {_open_blocker('uw', besides='r.id')})"
+)
+_PRIORITY_RANK = (
+    "CASE w.priority "
+    + " ".join(f"WHEN '{p.value}' THEN {rank}" for rank, p in enumerate(PRIORITY_ORDER))
+    + f" ELSE {len(PRIORITY_ORDER)} END"
+)
+_SPRINT_RANK = f"CASE WHEN s.status = '{SprintStatus.ACTIVE.value}' THEN 0 ELSE 1 END"
+_ORDER = ("rank_priority", "rank_sprint", "position", "item_number")
+
+
+@record
+class ReadyFilter:
+    """Filters of the ready list; None means "any"."""
+
+    assignee_id: str | None = None
+    sprint_id: str | None = None
+
+
+_READY_CACHE: dict[tuple[str, ...], Query] = {}
+
+
+def _ready_query(flt: ReadyFilter) -> tuple[Query, dict[str, object]]:
+    """The (cached) ready statement for this combination of filters, with its parameters.
+
+    The inner query finds, counts and orders the ready items and keeps one page; only
+    that page's items count what they unblock.
+    """
+    conds: list[str] = []
+    values: dict[str, object] = {}
+    for name in ("assignee_id", "sprint_id"):
+        value = getattr(flt, name)
+        if value is not None:
+            conds.append(f" AND w.{name} = :{name}")
+            values[name] = value
+    key = tuple(conds)
+    query = _READY_CACHE.get(key)
+    if query is None:
+        # `ready` holds only ids and sort keys (used twice, so materialised once): the sort
+        # and the count stay light, and only the page's rows are read in full.
+        query = sql(
+            "WITH ready AS (SELECT w.id, "
+            f"{_PRIORITY_RANK} AS rank_priority, {_SPRINT_RANK} AS rank_sprint, "
+            "w.position, w.item_number FROM pm_work_items w "
+            "LEFT JOIN pm_sprints s ON s.id = w.sprint_id "
+            "WHERE w.project_id = :project_id AND w.deleted_at IS NULL "
+            f"AND w.item_type <> '{WorkItemType.EPIC.value}' "
+            f"AND w.status NOT IN ({done_statuses()}) AND NOT {_open_blocker('w')}"
+            f"{''.join(conds)}), "
+            f"page AS (SELECT * FROM ready ORDER BY {', '.join(_ORDER)} LIMIT :limit) "
+            f"SELECT {columns(WorkItem, 'r')}, (SELECT count(*) FROM ready), {_UNBLOCKS} "
+            "FROM page JOIN pm_work_items r ON r.id = page.id "
+            f"ORDER BY {', '.join(f'page.{c}' for c in _ORDER)}",
+            "ready work",
+        )
+        _READY_CACHE[key] = query
+    return query, values
+
+
+_ITEM_COLUMNS = len(field_names(WorkItem))
+
+
+async def ready(
+    ex: Executor, project_id: str, flt: ReadyFilter, limit: int
+) -> tuple[list[ReadyItem], int]:
+    """A project's first `limit` ready items in order, and how many are ready in all."""
+    query, values = _ready_query(flt)
+    rows = await ex.all(query, {**values, "project_id": project_id, "limit": limit})
+    items = [ReadyItem(item_from_row(r[:_ITEM_COLUMNS]), [], int(r[-1])) for r in rows]
+    return items, int(rows[0][-2]) if rows else 0
+
+
+# The open `blocks` links between a project's open items, each with both weights, and the
+# heaviest open item on its own (a chain of one; ties: the smaller id). Driven from the
+# project's items, so other projects' links are never read.
+def _open_here(item: str) -> str:
+    """SQL: the item `item` of :project_id is live and not done (one list for all rows)."""
+    return f"{item}.deleted_at IS NULL AND {item}.status NOT IN ({done_statuses()})"
+
+
+def _weight(item: str) -> str:
+    return f"coalesce({item}.story_points, {UNSET_POINTS_WEIGHT})"
+
+
+_GRAPH = sql(
+    f"SELECT a.id, b.id, {_weight('a')}, {_weight('b')} FROM pm_work_items a "
+    f"JOIN pm_dependencies d ON d.blocking_item_id = a.id AND d.dependency_type = {_BLOCKS} "
+    "AND d.deleted_at IS NULL JOIN pm_work_items b ON b.id = d.blocked_item_id "
+    "WHERE a.project_id = :project_id AND b.project_id = :project_id "
+    f"AND {_open_here('a')} AND {_open_here('b')} "
+    "UNION ALL SELECT heaviest.id, NULL, heaviest.weight, NULL FROM "
+    f"(SELECT h.id, {_weight('h')} AS weight FROM pm_work_items h "
+    f"WHERE h.project_id = :project_id AND {_open_here('h')} "
+    "ORDER BY weight DESC, h.id LIMIT 1) heaviest",
+    "critical path graph",
+)
+
+
+@record
+class OpenGraph:
+    """The open items that can be on a chain, with their weights, and the links among them."""
+
+    weights: dict[str, int]
+    edges: list[tuple[str, str]]
+
+
+async def open_graph(ex: Executor, project_id: str) -> OpenGraph:
+    """What the critical path of a project is computed from (one statement)."""
+    weights: dict[str, int] = {}
+    edges: list[tuple[str, str]] = []
+    for a, b, weight_a, weight_b in await ex.all(_GRAPH, {"project_id": project_id}):
+        weights[a] = int(weight_a)
+        if b is not None:
+            weights[b] = int(weight_b)
+            edges.append((a, b))
+    return OpenGraph(weights, edges)
