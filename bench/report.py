@@ -124,6 +124,41 @@ def rest_rows(rest: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def planning_rows(plan: dict[str, Any]) -> list[Row]:
+    """Ready work and the critical path per project size; the target on the largest."""
+    rounds = plan["rounds"]
+    largest = max(items for items, _links in plan["sizes"])
+    reference = plan["reference"]
+
+    def p50(name: str) -> float:
+        return median([next(r for r in rnd if r["name"] == name)["p50_ms"] for rnd in rounds])
+
+    out = []
+    for result in rounds[0]:
+        name = result["name"]
+        runs = [next(r for r in rnd if r["name"] == name) for rnd in rounds]
+        p99 = median([r["p99_ms"] for r in runs])
+        errors = sum(r["errors"] for r in runs)
+        answer = plan["answers"].get(name)
+        found = f"; {answer['items']} items of {answer['total']:,}" if answer else ""
+        graded = f"{largest // 1000}k items" in name
+        out.append(
+            Row(
+                name,
+                f"{_f(median([r['rps'] for r in runs]), 0)} req/s, one connection"
+                + (f" ({errors} errors)" if errors else "")
+                + found,
+                baseline="" if name == reference else f"GET by id {_f(p50(reference))} ms",
+                ratio="" if name == reference else f"{p50(name) / p50(reference):.1f}× (p50)",
+                p50=_f(p50(name)),
+                p99=_f(p99),
+                target=f"p99 < {plan['p99_ms']:g} ms" if graded else "",
+                met=(p99 < plan["p99_ms"] and not errors) if graded else None,
+            )
+        )
+    return out
+
+
 def ws_rows(ws: dict[str, Any]) -> list[Row]:
     """Latency and saturation of our fan-out next to the raw one, per subscriber count."""
     rows = []
@@ -379,6 +414,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
     out: list[Row] = []
     if "rest" in results:
         out += rest_rows(results["rest"])
+    if "planning" in results:
+        out += planning_rows(results["planning"])
     if "ws" in results:
         out += ws_rows(results["ws"])
     if "tenants" in results:

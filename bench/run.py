@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import bulk, report, rest, seed, sync, tenants, workers, wsfanout
+from bench import bulk, planning, report, rest, seed, sync, tenants, workers, wsfanout
 from bench.servers import (
     ROOT,
     can_pin,
@@ -37,7 +37,7 @@ from bench.servers import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("rest", "ws", "tenants", "workers", "bulk", "sync")
+SECTIONS = ("rest", "planning", "ws", "tenants", "workers", "bulk", "sync")
 FLOODER = "flooder"  # the user of the flooding client, a viewer of the fan-out project
 FLOOD_SUBSCRIBERS = 100  # compared with the 100-subscriber latency of the same run
 
@@ -209,6 +209,13 @@ def main(argv: list[str] | None = None) -> None:
                     duration=1.0 if args.quick else 2.0,
                     warmup=0.3 if args.quick else 0.5,
                     large=100_000,
+                )
+            elif section == "planning":
+                results["planning"] = planning.run(
+                    work,
+                    runs=1 if args.quick else 3,
+                    duration=1.0 if args.quick else 2.0,
+                    warmup=0.3 if args.quick else 0.5,
                 )
             elif section == "ws":
                 results["ws"] = run_ws(work, args.quick)
