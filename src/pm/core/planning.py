@@ -18,12 +18,11 @@ UNSET_POINTS_WEIGHT = 1  # an item without story points weighs this much on the 
 
 
 @record
-class ReadyItem:
+class ReadyItem(WorkItem):
     """An open item with nothing open blocking it (`blocked_by` is therefore empty; the
-    snapshot's blocked entries share this shape), and how many open items it unblocks:
+    snapshot's blocked entries share the field), and how many open items it unblocks:
     those whose last open blocker it is."""
 
-    item: WorkItem
     blocked_by: list[str]
     unblocks: int
 

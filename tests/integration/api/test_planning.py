@@ -60,7 +60,7 @@ async def _ready(
 
 
 def _titles(answer: dict[str, Any]) -> list[str]:
-    return [entry["item"]["title"] for entry in answer["items"]]
+    return [entry["title"] for entry in answer["items"]]
 
 
 async def test_ready_work_is_ordered_by_priority_then_active_sprint_then_position(
@@ -93,7 +93,7 @@ async def test_ready_work_is_ordered_by_priority_then_active_sprint_then_positio
     assert answer["total"] == 7
     first = answer["items"][0]
     assert (first["blocked_by"], first["unblocks"]) == ([], 0)
-    assert first["item"]["project_id"] == pid
+    assert (first["project_id"], first["key"], first["version"]) == (pid, "PONE-7", 1)
     # Filters and the limit; total counts every match, not just the page.
     assert _titles(await _ready(client, sprint_id=active)) == [
         "medium active",
@@ -120,7 +120,7 @@ async def test_only_open_blockers_hold_work_back(client: httpx.AsyncClient) -> N
     await _link(client, foreign, abroad)  # a blocker in another project still blocks
     answer = await _ready(client)
     assert _titles(answer) == ["blocker", "second blocker", "related"]
-    unblocks = {e["item"]["title"]: e["unblocks"] for e in answer["items"]}
+    unblocks = {e["title"]: e["unblocks"] for e in answer["items"]}
     # `blocker` is the last open blocker of `waiting` only; `shared` also waits on `second`.
     assert unblocks == {"blocker": 1, "second blocker": 0, "related": 0}
 
@@ -128,7 +128,7 @@ async def test_only_open_blockers_hold_work_back(client: httpx.AsyncClient) -> N
     await _patch(client, foreign, status="done")  # done in its own project's lanes
     answer = await _ready(client)
     assert _titles(answer) == ["waiting", "second blocker", "related", "blocked from abroad"]
-    assert {e["item"]["title"]: e["unblocks"] for e in answer["items"]}["second blocker"] == 1
+    assert {e["title"]: e["unblocks"] for e in answer["items"]}["second blocker"] == 1
 
 
 async def test_a_lane_after_done_counts_as_done(client: httpx.AsyncClient) -> None:
@@ -206,7 +206,7 @@ async def test_openapi_describes_ready_work_and_the_critical_path(
         "$ref": "#/components/schemas/ReadyWork"
     }
     assert {"items", "total"} <= set(doc["components"]["schemas"]["ReadyWork"]["properties"])
-    assert {"item", "blocked_by", "unblocks"} <= set(
+    assert {"key", "title", "blocked_by", "unblocks"} <= set(
         doc["components"]["schemas"]["ReadyItem"]["properties"]
     )
     path = doc["paths"][f"{API}/projects/{{project_id}}/critical-path"]["get"]

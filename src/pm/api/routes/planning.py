@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from starlette.responses import Response
 
 from pm.api import pagination
 from pm.api.context import context
-from pm.api.dtos.common import Limit
 from pm.api.errors import RESPONSES
 from pm.core.planning import CriticalPath, ReadyWork
 from pm.db.repos.planning import ReadyFilter
@@ -17,6 +17,7 @@ from pm.service import planning as svc
 
 router = APIRouter(tags=["planning"], responses=RESPONSES)
 Ident = Annotated[str | None, Query(max_length=255)]
+ReadyLimit = Annotated[int, Field(ge=1, le=500)]
 
 
 @router.get(
@@ -29,7 +30,7 @@ async def ready_work(
     project_id: str,
     assignee_id: Ident = None,
     sprint_id: Ident = None,
-    limit: Limit = pagination.DEFAULT_LIMIT,
+    limit: ReadyLimit = pagination.DEFAULT_LIMIT,
 ) -> Response:
     """Open stories and tasks none of whose `blocks` predecessors is still open, by priority
     (critical first), then the active sprint's before the rest, then position. Each tells how

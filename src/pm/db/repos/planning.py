@@ -7,7 +7,7 @@ since a `blocks` link may cross projects.
 
 from __future__ import annotations
 
-from pm.core.enums import SprintStatus, WorkItemType
+from pm.core.enums import Priority, SprintStatus, WorkItemType
 from pm.core.planning import PRIORITY_ORDER, UNSET_POINTS_WEIGHT, ReadyItem
 from pm.core.records import record
 from pm.core.swim_lanes import DONE_STATUS
@@ -15,8 +15,7 @@ from pm.core.work_items import WorkItem
 from pm.db.executor import Executor
 from pm.db.query import Query, sql
 from pm.db.repos.swim_lanes import done_statuses
-from pm.db.repos.work_items import item_from_row
-from pm.db.rows import columns, field_names
+from pm.db.rows import columns, field_names, mapper
 
 _BLOCKS = "'blocks'"
 
@@ -111,6 +110,7 @@ def _ready_query(flt: ReadyFilter) -> tuple[Query, dict[str, object]]:
 
 
 _ITEM_COLUMNS = len(field_names(WorkItem))
+_ready_row = mapper(ReadyItem, item_type=WorkItemType, priority=Priority)
 
 
 async def ready(
@@ -119,7 +119,7 @@ async def ready(
     """A project's first `limit` ready items in order, and how many are ready in all."""
     query, values = _ready_query(flt)
     rows = await ex.all(query, {**values, "project_id": project_id, "limit": limit})
-    items = [ReadyItem(item_from_row(r[:_ITEM_COLUMNS]), [], int(r[-1])) for r in rows]
+    items = [_ready_row((*r[:_ITEM_COLUMNS], [], int(r[-1]))) for r in rows]
     return items, int(rows[0][-2]) if rows else 0
 
 

@@ -14,7 +14,7 @@ from pm.db.repos.swim_lanes import done_statuses
 from pm.db.rows import columns, insert_query, mapper, params, update_query
 
 COLS = columns(WorkItem)
-item_from_row = _row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
+_row = mapper(WorkItem, item_type=WorkItemType, priority=Priority)
 _WRITE_FIELDS = (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 
 _GET = sql(f"SELECT {COLS} FROM pm_work_items WHERE id = :id AND deleted_at IS NULL")
