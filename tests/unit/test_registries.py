@@ -58,6 +58,8 @@ REST_ONLY = {
     "(WS_MAX_FRAME_BYTES); the socket receives an import's events",
     "webhooks": "subscriptions are integration settings made over REST by admins; their "
     "deliveries are HTTP pushes, not socket traffic",
+    "planning": "ready work and the critical path are reads computed for agents and "
+    "dashboards (GET, cacheable); the socket carries the events they are computed from",
 }
 
 
