@@ -60,6 +60,8 @@ REST_ONLY = {
     "deliveries are HTTP pushes, not socket traffic",
     "planning": "ready work and the critical path are reads computed for agents and "
     "dashboards (GET, cacheable); the socket carries the events they are computed from",
+    "snapshots": "a document for an LLM's prompt (Markdown or JSON text), fetched when a "
+    "prompt is built; live clients follow the events instead",
 }
 
 

@@ -167,3 +167,22 @@ async def open_graph(ex: Executor, project_id: str) -> OpenGraph:
             weights[b] = int(weight_b)
             edges.append((a, b))
     return OpenGraph(weights, edges)
+
+
+# Open items of the project waiting on open blockers (in any project), with those keys.
+_BLOCKED = sql(
+    "SELECT w.id, bw.key FROM pm_work_items w JOIN pm_dependencies bd "
+    f"ON bd.blocked_item_id = w.id AND bd.dependency_type = {_BLOCKS} "
+    "AND bd.deleted_at IS NULL JOIN pm_work_items bw ON bw.id = bd.blocking_item_id "
+    f"WHERE w.project_id = :project_id AND {_open_here('w')} AND {_open('bw')} "
+    "ORDER BY w.item_number, bw.key",
+    "blocked items",
+)
+
+
+async def blocked(ex: Executor, project_id: str) -> dict[str, list[str]]:
+    """The project's open items that open items block, each with its blockers' keys."""
+    found: dict[str, list[str]] = {}
+    for item_id, blocker_key in await ex.all(_BLOCKED, {"project_id": project_id}):
+        found.setdefault(item_id, []).append(blocker_key)
+    return found

@@ -243,6 +243,20 @@ async def list_for_project(
     return [_row(r) for r in await ex.all(query, values)]
 
 
+_OPEN_FIRST = sql(
+    f"SELECT {COLS} FROM pm_work_items WHERE project_id = :project_id AND deleted_at IS NULL "
+    f"ORDER BY CASE WHEN status IN ({done_statuses()}) THEN 1 ELSE 0 END, item_number "
+    "LIMIT :limit",
+    "items for a snapshot",
+)
+
+
+async def open_first(ex: Executor, project_id: str, limit: int) -> list[WorkItem]:
+    """Up to `limit` live items of a project: the open ones, then the done ones."""
+    rows = await ex.all(_OPEN_FIRST, {"project_id": project_id, "limit": limit})
+    return [_row(r) for r in rows]
+
+
 async def list_in_sprint(ex: Executor, sprint_id: str) -> list[WorkItem]:
     """Live items assigned to a sprint."""
     return [_row(r) for r in await ex.all(_IN_SPRINT, {"sprint_id": sprint_id})]
