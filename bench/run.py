@@ -199,24 +199,15 @@ def main(argv: list[str] | None = None) -> None:
             results["source"] = "git " + use_revision(args.rev, work / "source")
         else:
             results["source"] = "working tree"
+        runs, duration = (1, 1.0) if args.quick else (3, 2.0)
+        warmup = 0.3 if args.quick else 0.5
         for section in sections:
             t0, other = time.monotonic(), OtherLoad()
             print(f"bench: {section} ...", file=sys.stderr, flush=True)
             if section == "rest":
-                results["rest"] = rest.run(
-                    work,
-                    runs=1 if args.quick else 3,
-                    duration=1.0 if args.quick else 2.0,
-                    warmup=0.3 if args.quick else 0.5,
-                    large=100_000,
-                )
+                results["rest"] = rest.run(work, runs, duration, warmup, large=100_000)
             elif section == "planning":
-                results["planning"] = planning.run(
-                    work,
-                    runs=1 if args.quick else 3,
-                    duration=1.0 if args.quick else 2.0,
-                    warmup=0.3 if args.quick else 0.5,
-                )
+                results["planning"] = planning.run(work, runs, duration, warmup)
             elif section == "ws":
                 results["ws"] = run_ws(work, args.quick)
             elif section == "workers":

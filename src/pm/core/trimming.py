@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 
 from pm.core.records import record
@@ -48,6 +48,21 @@ class Snapshot:
     text: str
     estimated_tokens: int
     omitted: dict[str, int]
+
+
+@record
+class Draft:
+    """What a writer renders: the entries, which of them stay, and what the note says."""
+
+    snap: SnapshotInput
+    entries: Sequence[Entry]
+    kept: Sequence[bool]
+    left_out: dict[str, int]
+    max_tokens: int
+
+    def shown(self) -> Iterable[tuple[Entry, bool]]:
+        """Each entry with whether it stays, in document order."""
+        return zip(self.entries, self.kept, strict=True)
 
 
 def entries_of(snap: SnapshotInput) -> list[Entry]:
@@ -114,12 +129,12 @@ def render(snap: SnapshotInput, fmt: Format, max_tokens: int) -> Snapshot:
     # The header with the longest note the entries could need: what stays besides them
     # (an upper bound, so whatever `fit` keeps fits).
     worst = {label: len(entries) for label in OMITTED.values()}
-    fixed = len(write(snap, entries, [False] * len(entries), worst, max_tokens))
+    fixed = len(write(Draft(snap, entries, [False] * len(entries), worst, max_tokens)))
     if fmt is Format.JSON:
         fixed += len(_TOKENS_FIELD.format(10 * budget))
     kept = fit(entries, budget, cost, fixed)
     left_out = omitted(entries, kept)
-    text = write(snap, entries, kept, left_out, max_tokens)
+    text = write(Draft(snap, entries, kept, left_out, max_tokens))
     if fmt is Format.JSON:  # the document says its own size, counted with that field
         tokens = estimate_tokens(text + _TOKENS_FIELD.format(estimate_tokens(text)))
         tokens = estimate_tokens(text + _TOKENS_FIELD.format(tokens))
@@ -146,14 +161,8 @@ def _note(left_out: dict[str, int], max_tokens: int) -> str:
     return f"_Left out to fit {max_tokens} tokens: {parts}._" if left_out else ""
 
 
-def _markdown(
-    snap: SnapshotInput,
-    entries: Sequence[Entry],
-    kept: Sequence[bool],
-    left_out: dict[str, int],
-    max_tokens: int,
-) -> str:
-    project = snap.project
+def _markdown(draft: Draft) -> str:
+    snap, project = draft.snap, draft.snap.project
     open_items, all_items = _counts(snap)
     lines = [
         f"# {project.key} · {project.title}",
@@ -173,23 +182,17 @@ def _markdown(
         if isinstance(goal, str) and goal.strip():
             lines.append("Goal: " + " ".join(goal.split())[:GOAL_CHARS])
     for section in SECTIONS:
-        mine = [(e, k) for e, k in zip(entries, kept, strict=True) if e.section == section]
+        mine = [(e, k) for e, k in draft.shown() if e.section == section]
         lines += ["", f"## {TITLES[section]}"]
         lines += [e.markdown for e, k in mine if k] if mine else ["_none_"]
-    note = _note(left_out, max_tokens)
+    note = _note(draft.left_out, draft.max_tokens)
     if note:
         lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
-def _json(
-    snap: SnapshotInput,
-    entries: Sequence[Entry],
-    kept: Sequence[bool],
-    left_out: dict[str, int],
-    max_tokens: int,
-) -> str:
-    project = snap.project
+def _json(draft: Draft) -> str:
+    snap, project = draft.snap, draft.snap.project
     open_items, all_items = _counts(snap)
     doc: dict[str, Json] = {
         "project": {
@@ -204,9 +207,7 @@ def _json(
         "sprint": sprint_progress(snap),
     }
     for section in SECTIONS:
-        doc[section] = [
-            e.data for e, k in zip(entries, kept, strict=True) if k and e.section == section
-        ]
-    doc["omitted"] = dict(left_out)
-    doc["max_tokens"] = max_tokens
+        doc[section] = [e.data for e, k in draft.shown() if k and e.section == section]
+    doc["omitted"] = dict(draft.left_out)
+    doc["max_tokens"] = draft.max_tokens
     return _dump(doc)
