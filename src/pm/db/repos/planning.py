@@ -57,7 +57,11 @@ _PRIORITY_RANK = (
     + " ".join(f"WHEN '{p.value}' THEN {rank}" for rank, p in enumerate(PRIORITY_ORDER))
     + f" ELSE {len(PRIORITY_ORDER)} END"
 )
-_SPRINT_RANK = f"CASE WHEN s.status = '{SprintStatus.ACTIVE.value}' THEN 0 ELSE 1 END"
+# The active sprint is looked up once, not joined to every item.
+_SPRINT_RANK = (
+    "CASE WHEN w.sprint_id = (SELECT sa.id FROM pm_sprints sa WHERE sa.project_id = :project_id "
+    f"AND sa.status = '{SprintStatus.ACTIVE.value}' AND sa.deleted_at IS NULL) THEN 0 ELSE 1 END"
+)
 _ORDER = ("rank_priority", "rank_sprint", "position", "item_number")
 
 
@@ -94,7 +98,6 @@ def _ready_query(flt: ReadyFilter) -> tuple[Query, dict[str, object]]:
             "WITH ready AS (SELECT w.id, "
             f"{_PRIORITY_RANK} AS rank_priority, {_SPRINT_RANK} AS rank_sprint, "
             "w.position, w.item_number FROM pm_work_items w "
-            "LEFT JOIN pm_sprints s ON s.id = w.sprint_id "
             "WHERE w.project_id = :project_id AND w.deleted_at IS NULL "
             f"AND w.item_type <> '{WorkItemType.EPIC.value}' "
             f"AND w.status NOT IN ({done_statuses()}) AND NOT {_open_blocker('w')}"
@@ -123,9 +126,6 @@ async def ready(
     return items, int(rows[0][-2]) if rows else 0
 
 
-# The open `blocks` links between a project's open items, each with both weights, and the
-# heaviest open item on its own (a chain of one; ties: the smaller id). Driven from the
-# project's items, so other projects' links are never read.
 def _open_here(item: str) -> str:
     """SQL: the item `item` of :project_id is live and not done (one list for all rows)."""
     return f"{item}.deleted_at IS NULL AND {item}.status NOT IN ({done_statuses()})"
@@ -135,16 +135,18 @@ def _weight(item: str) -> str:
     return f"coalesce({item}.story_points, {UNSET_POINTS_WEIGHT})"
 
 
+# The open `blocks` links between a project's open items, each with both weights, and the
+# heaviest open item on its own (a chain of one; ties: the smaller id). The open items are
+# read once (MATERIALIZED: SQLite, PostgreSQL 12+) and joined through the links both ways,
+# so other projects' links are never read.
 _GRAPH = sql(
-    f"SELECT a.id, b.id, {_weight('a')}, {_weight('b')} FROM pm_work_items a "
-    f"JOIN pm_dependencies d ON d.blocking_item_id = a.id AND d.dependency_type = {_BLOCKS} "
-    "AND d.deleted_at IS NULL JOIN pm_work_items b ON b.id = d.blocked_item_id "
-    "WHERE a.project_id = :project_id AND b.project_id = :project_id "
-    f"AND {_open_here('a')} AND {_open_here('b')} "
+    f"WITH open_items(id, weight) AS MATERIALIZED (SELECT h.id, {_weight('h')} "
+    f"FROM pm_work_items h WHERE h.project_id = :project_id AND {_open_here('h')}) "
+    "SELECT a.id, b.id, a.weight, b.weight FROM open_items a JOIN pm_dependencies d "
+    f"ON d.blocking_item_id = a.id AND d.dependency_type = {_BLOCKS} AND d.deleted_at IS NULL "
+    "JOIN open_items b ON b.id = d.blocked_item_id "
     "UNION ALL SELECT heaviest.id, NULL, heaviest.weight, NULL FROM "
-    f"(SELECT h.id, {_weight('h')} AS weight FROM pm_work_items h "
-    f"WHERE h.project_id = :project_id AND {_open_here('h')} "
-    "ORDER BY weight DESC, h.id LIMIT 1) heaviest",
+    "(SELECT id, weight FROM open_items ORDER BY weight DESC, id LIMIT 1) heaviest",
     "critical path graph",
 )
 
