@@ -199,18 +199,22 @@ def test_both_engines_give_the_same_answer(
     lite, pg = engines
     answers = []
     for conn in (lite, pg):
-        sql = query.for_dialect(conn.dialect).sql
-        answers.append(
-            [tuple(row) for row in conn.exec_driver_sql(sql, _bind(conn, query, params))]
-        )
+        sql, bound = _compiled(conn, query, params)
+        answers.append([tuple(row) for row in conn.exec_driver_sql(sql, bound)])
     unordered = name in ("critical path graph", "item many")  # no ORDER BY
     lite_rows, pg_rows = (sorted(a, key=repr) if unordered else a for a in answers)
     assert lite_rows == pg_rows
     assert lite_rows, f"{name}: the seed should give this statement something to find"
 
 
-def _bind(conn: Connection, query: Query, params: dict[str, Any]) -> Any:
-    compiled = query.for_dialect(conn.dialect)
-    if compiled.positions is not None:
-        return tuple(params[p] for p in compiled.positions)
-    return params
+def _compiled(conn: Connection, query: Query, params: dict[str, Any]) -> tuple[str, Any]:
+    """The statement as this driver takes it, with its parameters.
+
+    Compiled here rather than through `Query.for_dialect`, whose per-dialect-name cache the
+    server's own executors share: these drivers' parameter styles must not land in it.
+    """
+    compiled = query.statement.compile(dialect=conn.dialect)
+    positions = getattr(compiled, "positiontup", None)
+    if conn.dialect.positional and positions:
+        return compiled.string, tuple(params[p] for p in positions)
+    return compiled.string, params
