@@ -237,3 +237,21 @@ def test_export_then_import_into_a_new_tenant(pm: Pm, tmp_path: Path) -> None:
     again = pm("--json", "import", str(file), env=other)
     assert again.code == 1  # create mode needs an empty tenant
     assert json.loads(again.stderr)["error"]["field"] == "mode"
+
+
+def test_ready_and_snapshot_for_an_agent(pm: Pm) -> None:
+    _project(pm)
+    for title in ("first", "second"):
+        assert pm("item", "create", "PONE", "--type", "task", "--title", title).code == 0
+    assert pm("dep", "add", "PONE-1", "blocks", "PONE-2").code == 0
+    ready = pm("--json", "ready", "PONE").json()
+    assert isinstance(ready, dict)
+    assert [i["key"] for i in ready["items"]] == ["PONE-1"]
+    assert ready["items"][0]["unblocks"] == 1
+    assert "PONE-1" in pm("ready", "pone").stdout
+    text = pm("snapshot", "PONE", "--max-tokens", "500")
+    assert text.code == 0, text.stderr
+    assert "PONE-2" in text.stdout
+    assert len(text.stdout) <= 500 * 4 + 200
+    assert pm("--json", "snapshot", "PONE", "--format", "json").code == 0
+    assert pm("snapshot", "PONE", "--format", "yaml").code == 2

@@ -198,3 +198,20 @@ async def test_bulk_apply_is_a_dry_run_unless_asked(tools: MCPServer, app: FastA
     failed, message = await _call(tools, "bulk_apply", operations=bad, dry_run=False)
     assert failed
     assert "operations.0.parent_id" in message
+
+
+async def test_ready_work_and_the_snapshot(tools: MCPServer) -> None:
+    for title in ("first", "second"):
+        failed, _ = await _call(
+            tools, "create_work_item", project="PONE", item_type="task", title=title
+        )
+        assert not failed
+    failed, _ = await _call(tools, "add_dependency", blocking="PONE-1", blocked="PONE-2")
+    assert not failed
+    failed, ready = await _call(tools, "list_ready_work", project="PONE")
+    assert not failed, ready
+    assert [i["key"] for i in ready["items"]] == ["PONE-1"]
+    failed, snap = await _call(tools, "get_project_snapshot", project="pone", max_tokens=800)
+    assert not failed, snap
+    assert "PONE-2" in snap["snapshot"]
+    assert len(snap["snapshot"]) <= 800 * 4
