@@ -22,10 +22,11 @@ test: setup lint typecheck ## Lint, type-check and run the whole test suite
 test-quick: setup ## Run the tests without lint, type check or slow tests
 	$(UV) run pytest -n 2 --dist loadgroup -m "not slow"
 
-lint: setup ## ruff (lint + format check) and the import-layer contracts
+lint: setup ## ruff (lint + format check), the import-layer contracts, hadolint (Dockerfile)
 	$(UV) run ruff check src tests bench
 	$(UV) run ruff format --check src tests bench
 	$(UV) run lint-imports
+	$(UV) run hadolint Dockerfile
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(UV) run ruff check --fix src tests bench

@@ -17,6 +17,7 @@ RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
 TAIL_FACTOR = 5.0
 EXPORT_RSS_SLACK_MB = 8.0  # an export of 100k items may peak this much above one of 10k
 BULK_SPEEDUP = 10.0  # 1,000 creations in one bulk request vs 1,000 single POSTs
+METRICS_COST = 0.03  # GET with metrics may be at most this much slower than without
 LIST_FACTOR = 1.5
 WS_P99_MS = 50.0
 WS_P99_VS_RAW = 2.0
@@ -94,6 +95,19 @@ def rest_rows(rest: dict[str, Any]) -> list[Row]:
                 ratio=_f(ratio),
                 target=f"ratio ≥ {target:.2f}",
                 met=ratio >= target and not errors,
+            )
+        )
+    if all(any(r["name"] == "GET by id, metrics off" for r in rnd) for rnd in rounds):
+        pairs = zip(
+            series("GET by id", "rps"), series("GET by id, metrics off", "rps"), strict=True
+        )
+        kept = median([a / b if b else 0.0 for a, b in pairs])
+        rows.append(
+            row(
+                "GET by id, metrics off",
+                ratio=f"{_f(kept)} (on / off)",
+                target=f"on ≥ {1 - METRICS_COST:.2f} × off",
+                met=kept >= 1 - METRICS_COST,
             )
         )
     small, large = "list 50 of 1k", "list 50 of 100k"

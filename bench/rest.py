@@ -26,6 +26,7 @@ class Setup:
 
     pm: Server
     baseline: Server
+    unmetered: Server  # ours again, with METRICS_ENABLED=false: what the metrics cost
     headers: dict[str, str]
     get_ids: list[str]
     patch_ids: list[str]
@@ -60,7 +61,8 @@ def prepare(work: Path, large: int) -> Setup:
         stop(pm)
         raise
     baseline = start_baseline("http", work, sizes)
-    return Setup(pm, baseline, headers, get_ids, patch_ids, create, small, big, sizes)
+    unmetered = start_pm(data, work, {"METRICS_ENABLED": "false"})
+    return Setup(pm, baseline, unmetered, headers, get_ids, patch_ids, create, small, big, sizes)
 
 
 def seed_post(client: httpx.Client, project_id: str) -> httpx.Response:
@@ -119,6 +121,7 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
     return [
         sc("baseline GET", gets),
         sc("GET by id", gets),
+        sc("GET by id, metrics off", gets),
         sc("baseline POST", posts),
         sc("POST create", posts),
         sc("baseline PATCH", patches),
@@ -126,6 +129,12 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
         sc("list 50 of 1k", [Request("GET", _list_path(setup.list_small), auth)]),
         sc("list 50 of 100k", [Request("GET", _list_path(setup.list_large), auth)]),
     ]
+
+
+def _port(setup: Setup, scenario: str) -> int:
+    if scenario.startswith("baseline"):
+        return setup.baseline.port
+    return setup.unmetered.port if scenario.endswith("metrics off") else setup.pm.port
 
 
 def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> dict[str, Any]:
@@ -136,11 +145,7 @@ def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> di
     try:
         for r in range(runs):
             jobs = [
-                Job(
-                    setup.baseline.port if s.name.startswith("baseline") else setup.pm.port,
-                    s,
-                    patch_sent if s.name == "PATCH status" else 0,
-                )
+                Job(_port(setup, s.name), s, patch_sent if s.name == "PATCH status" else 0)
                 for s in scenarios(setup, r, duration, warmup)
             ]
             results = run_separately("127.0.0.1", jobs, work / f"rest-{r}.json")
@@ -149,6 +154,7 @@ def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> di
     finally:
         stop(setup.pm)
         stop(setup.baseline)
+        stop(setup.unmetered)
     return {
         "sizes": setup.sizes,
         "connections": 16,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 SERVER = Path(sys.executable).parent / "pm-server"
 
@@ -95,3 +98,22 @@ def running(data_dir: Path, secret: str, **kwargs: object) -> Iterator[LiveServe
         yield server
     finally:
         stop(server)
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp, lifespan: str = "on") -> AsyncIterator[int]:
+    """`app` over a real uvicorn in this process and event loop, on a free port (yielded)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan=lifespan)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(3000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, "the in-process server did not start"
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task

@@ -11,28 +11,15 @@ import itertools
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from starlette.types import ASGIApp
 
 from bench import baseline_app, load, wsfanout
-from bench.servers import free_port
+from tests.live import serving
 
 
 async def _serve(app: ASGIApp) -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the in-process server did not start"
-    try:
+    async with serving(app) as port:
         yield port
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ class Services:
     """What the API needs from the rest of the server (built by the app factory)."""
 
     tenancy: Tenancy
-    verifier: TokenVerifier
+    verifier: TokenVerifier | None  # None in plugin mode, where the host authenticates
     limiter: RateLimiter | None = None
     import_max_bytes: int = 256 * 1_048_576
     # Webhooks: tell the dispatcher a tenant's subscriptions changed; check a target URL.
@@ -155,7 +155,7 @@ def actor_of(headers: Iterable[tuple[bytes, bytes]], services: Services) -> Acto
             value = raw
             break
     scheme, _, token = value.decode("latin-1").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or services.verifier is None:
         raise Unauthenticated("missing bearer token (Authorization: Bearer <jwt>)")
     actor = services.verifier.verify(token.strip())
     if services.limiter is not None:

@@ -10,9 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pm.api.context import ACTOR, SERVICES, Services, actor_of
 from pm.api.errors import domain_error_response, problem
-from pm.core.errors import DomainError
+from pm.auth.host import HostAuthenticator
+from pm.core.errors import DomainError, RateLimited
 from pm.core.ids import random_bytes
 from pm.logs import request_id
+from pm.metrics import UNMATCHED, Metrics
 
 access_log = logging.getLogger("pm.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -27,6 +29,7 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         access_log_enabled: bool = True,
         streamed: dict[str, int] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body_bytes
@@ -34,6 +37,7 @@ class RequestContextMiddleware:
         # Paths whose route reads the body as a stream and enforces this limit itself;
         # here only a declared Content-Length over it is refused.
         self.streamed = streamed or {}
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -63,6 +67,7 @@ class RequestContextMiddleware:
         start = time.perf_counter()
         status = 500
         header = (b"x-request-id", rid.encode())
+        outer_route = scope.get("route")  # a host's Mount, in plugin mode
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -92,6 +97,11 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - start
+            if self.metrics is not None:
+                route = scope.get("route")
+                template = route.path if route is not outer_route and route else UNMATCHED
+                self.metrics.request(template, scope["method"], status, elapsed)
             if self.log_access and access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d",
@@ -102,7 +112,7 @@ class RequestContextMiddleware:
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                        "duration_ms": round(elapsed * 1000, 3),
                     },
                 )
 
@@ -146,21 +156,48 @@ class AuthMiddleware:
     dependency per request.
     """
 
-    def __init__(self, app: ASGIApp, prefix: str, services: Services) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        prefix: str,
+        services: Services,
+        host: HostAuthenticator | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.app = app
         self.prefix = prefix
         self.services = services
+        self.host = host  # plugin mode: the host platform authenticates instead of our JWTs
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope) if scope.get("root_path") else scope["path"]
+        if not path.startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         try:
-            actor = actor_of(scope["headers"], self.services)
+            if self.host is None:
+                actor = actor_of(scope["headers"], self.services)
+            else:
+                actor = (await self.host.check(scope))[0]
+                if self.services.limiter is not None:
+                    self.services.limiter.check(actor)
         except DomainError as exc:
+            if isinstance(exc, RateLimited) and self.metrics is not None:
+                self.metrics.rate_limited.labels("rest").inc()
             await domain_error_response(exc)(scope, receive, send)
             return
         state = scope.setdefault("state", {})
         state[ACTOR] = actor
         state[SERVICES] = self.services
         await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path inside this app: mounted under a prefix (plugin mode), `path` still holds it."""
+    path: str = scope["path"]
+    root: str = scope["root_path"]
+    return path[len(root) :] if path.startswith(root) else path

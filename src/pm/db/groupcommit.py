@@ -75,6 +75,7 @@ class GroupCommit(ABC):
         self.tenant_id = tenant_id
         self.write_lock = WriterLock()
         self.commits_since_checkpoint = 0
+        self.on_commit_batch: Callable[[int], None] | None = None  # told each commit's size
         self._batch: list[_Pending] = []
         self._batch_deadline = 0.0  # when the open batch commits even if units keep joining
         self._batch_seen = 0  # its size when the commit was last due
@@ -227,6 +228,8 @@ class GroupCommit(ABC):
                 failure = exc
             else:
                 self.commits_since_checkpoint += 1
+                if self.on_commit_batch is not None:
+                    self.on_commit_batch(sum(1 for pending in batch if pending.keep))
         # A waiter may be gone (its task was cancelled, e.g. a WebSocket dropped while its
         # command waited for the commit): its unit's outcome stands all the same — a
         # committed unit's events are still published — and the other waiters are answered.

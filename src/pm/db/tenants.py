@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from pm.core.errors import TenantUnknown
@@ -32,6 +32,7 @@ class StorageConfig:
     busy_timeout: float = 5.0
     synchronous: str = "NORMAL"
     checkpoint_interval: float = 1.0
+    on_commit_batch: Callable[[int], None] | None = None  # units per commit (the metrics)
 
 
 class TenantConnectionManager:
@@ -119,7 +120,9 @@ class TenantConnectionManager:
                 if migrate.current_revision(conn) != migrate.head_revision():
                     migrate.upgrade_sqlite(path)
                     log.info("tenant migrated", extra={"tenant_id": tenant_id})
-        return SqliteStore(tenant_id, path, conn, connect_reader(path), self.config.busy_timeout)
+        store = SqliteStore(tenant_id, path, conn, connect_reader(path), self.config.busy_timeout)
+        store.on_commit_batch = self.config.on_commit_batch
+        return store
 
     def provision(self, tenant_id: str) -> str:
         """Create (if missing) and migrate a tenant's database; blocking, for the CLI."""

@@ -92,6 +92,7 @@ class Hub:
     def __init__(self) -> None:
         self._tenants: dict[str, _TenantIndex] = {}
         self.stream: Stream | None = None
+        self.deliveries = 0  # frames handed to subscribers so far (read by the metrics)
 
     async def prepare(self, tenant_id: str) -> None:
         """Call before `subscribe` (with no await in between): from then on, every event
@@ -135,6 +136,7 @@ class Hub:
                 data = frame(event)
                 for subscriber in targets:
                     subscriber.deliver(event.seq, data)
+                self.deliveries += len(targets)
             if event.kind == REVOKING_KIND:
                 self._revoke(index, event.entity_id)
 
@@ -162,6 +164,15 @@ class Hub:
         if index is None:
             return 0
         return len({s for mapping in index.maps() for subs in mapping.values() for s in subs})
+
+    def subscription_count(self) -> int:
+        """Subscriptions of every tenant here: one per (topic, subscriber)."""
+        return sum(
+            len(subscribers)
+            for index in self._tenants.values()
+            for mapping in index.maps()
+            for subscribers in mapping.values()
+        )
 
 
 def union(topics: Iterable[Topics]) -> Topics:

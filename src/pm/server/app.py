@@ -19,21 +19,28 @@ from starlette.routing import Route, WebSocketRoute
 from pm.api import errors, routes
 from pm.api.context import Services
 from pm.api.fastroute import mount
+from pm.api.metrics import MetricsRoute
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
 from pm.api.openapi import declare_bearer, describe_path_parameters, document_problems
 from pm.api.ratelimit import RateLimiter
 from pm.api.routes import health
 from pm.api.stack import LeanFastAPI
+from pm.auth.host import Authenticate, HostAuthenticator
 from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
+from pm.metrics import Metrics
 from pm.server import board, webhooks
+from pm.server.frameworks import check_frameworks
 from pm.server.gcfreeze import FreezePolicy
 from pm.server.mcp import McpEndpoint
-from pm.server.settings import Settings
+from pm.server.observe import build_metrics, counting, sampling
+from pm.server.plugin import EventHook, with_event_hook
+from pm.server.settings import Settings, load_settings
+from pm.server.version import version
 from pm.service.uow import Publisher, Tenancy
 from pm.webhooks.dispatcher import Dispatcher
 from pm.ws.context import WsServices
@@ -42,7 +49,6 @@ from pm.ws.limits import WsLimits
 from pm.ws.registry import ConnectionRegistry
 
 API_PREFIX = "/api/v1"
-VERSION = "0.1.0"
 READY_TENANT = "default"
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 # How often a worker checks whether another worker committed to a followed tenant (seconds).
@@ -79,20 +85,25 @@ def jwt_config(settings: Settings) -> JwtConfig:
     )
 
 
-def storage_config(settings: Settings) -> StorageConfig:
-    """Where and how tenant databases are kept."""
+def storage_config(
+    settings: Settings, on_commit_batch: Callable[[int], None] | None = None
+) -> StorageConfig:
+    """Where and how tenant databases are kept (and who is told each commit's size)."""
     return StorageConfig(
         base_path=settings.db_path,
         max_open=settings.tenant_cache_size,
         auto_create=settings.tenant_auto_create,
         busy_timeout=settings.sqlite_busy_timeout,
         synchronous=settings.sqlite_synchronous,
+        on_commit_batch=on_commit_batch,
     )
 
 
-def tenant_manager(settings: Settings) -> TenantManager:
-    """The storage engine the settings choose."""
-    return TenantConnectionManager(storage_config(settings))
+def tenant_manager(
+    settings: Settings, on_commit_batch: Callable[[int], None] | None = None
+) -> TenantManager:
+    """The storage engine the settings choose (`on_commit_batch` learns each commit's size)."""
+    return TenantConnectionManager(storage_config(settings, on_commit_batch))
 
 
 def ws_limits(settings: Settings) -> WsLimits:
@@ -144,23 +155,50 @@ def api_routers() -> tuple[ModuleType, ...]:
 
 
 def create_app(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
     connection_manager: TenantManager | None = None,
+    authenticate: Authenticate | None = None,
+    on_event: EventHook | None = None,
     verifier: TokenVerifier | None = None,
     publish: Publisher | None = None,
 ) -> FastAPI:
-    """Build the app; a host platform may pass its own connection manager, verifier, publisher."""
-    manager = connection_manager or tenant_manager(settings)
+    """Build the app (settings from the environment when not given).
+
+    A host platform mounting it (plugin mode, docs/deployment.md) may hand in its tenant
+    connection manager, its own authentication (`authenticate`, instead of our JWTs) and a
+    hook that receives every committed event (`on_event`). `verifier` and `publish` replace
+    the JWT check and the in-process fan-out (tests, other transports). Raises
+    `UnsupportedFramework` (a ValueError) on FastAPI/Starlette versions pm does not support.
+    """
+    check_frameworks()
+    settings = settings if settings is not None else load_settings()
+    host = (
+        HostAuthenticator(authenticate, settings.tenant_admin_role)
+        if authenticate is not None
+        else None
+    )
+    if host is None and verifier is None:
+        verifier = TokenVerifier(jwt_config(settings))
     hub = Hub()
+    metrics = build_metrics(hub) if settings.metrics_enabled else None
+    manager = connection_manager or tenant_manager(
+        settings, on_commit_batch=metrics.commit_batch.observe if metrics else None
+    )
     heap = FreezePolicy()
     follower = Follower(hub, manager)
     # With several workers on one database, each learns of the others' commits by polling.
     poller = DataVersionPoller(follower, WORKER_POLL_INTERVAL) if settings.workers > 1 else None
     deliveries = webhooks.dispatcher(settings)
+    fan_out = publish or follower.offer
+    if metrics is not None:
+        metrics.gauge_from(metrics.open_tenants, lambda: manager.open_count)
+        fan_out = counting(fan_out, metrics)
+    if on_event is not None:
+        fan_out = with_event_hook(fan_out, on_event)
     tenancy = Tenancy(
         manager,
-        webhooks.fan_out(publish or follower.offer, deliveries.notify),
+        webhooks.fan_out(fan_out, deliveries.notify),
         event_retention=settings.event_retention_hours * 3600,
         idempotency_ttl=settings.idempotency_ttl_hours * 3600,
     )
@@ -169,7 +207,7 @@ def create_app(
         tenancy=tenancy,
         webhooks_changed=deliveries.watch,
         webhook_target=webhooks.target_check(settings),
-        verifier=verifier or TokenVerifier(jwt_config(settings)),
+        verifier=verifier,
         limiter=RateLimiter(
             settings.rate_limit_user_per_second,
             settings.rate_limit_user_burst,
@@ -181,13 +219,14 @@ def create_app(
     mcp: McpEndpoint | None = None
     app = LeanFastAPI(
         title="pm — agile project management backend",
-        version=VERSION,
+        version=version(),
         summary="Projects, epics, stories, tasks, sprints, swim lanes, comments, time "
         "tracking, dependencies and an audit trail, per tenant.",
         lifespan=_lifespan(
             manager,
             follower,
             poller,
+            metrics,
             owns_manager=connection_manager is None,
             mcp=lambda: mcp,
             heap=heap,
@@ -197,14 +236,18 @@ def create_app(
         exception_telemetry=settings.otel_enabled,
     )
     app.state.services = services
-    app.state.ws_runtime = _ws_runtime(settings, services, hub, heap)
+    app.state.ws_runtime = _ws_runtime(settings, services, hub, heap, host, metrics)
+    app.state.metrics = metrics
+    app.state.metrics_token = (
+        settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    )
     app.state.hub = hub
     app.state.settings = settings
     app.state.ready_tenant = READY_TENANT
     errors.install(app)
-    _install_routes(app)
-    _install_middleware(app, settings, services)
-    mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=VERSION)
+    _install_routes(app, metrics is not None)
+    _install_middleware(app, settings, services, host, metrics)
+    mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=version())
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.router.routes.extend(board.routes())  # after every other route: never in their way
     return app
@@ -214,6 +257,7 @@ def _lifespan(
     manager: TenantManager,
     follower: Follower,
     poller: DataVersionPoller | None,
+    metrics: Metrics | None,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
     heap: FreezePolicy,
@@ -229,7 +273,10 @@ def _lifespan(
         deliveries.start()
         try:
             endpoint = mcp()
-            async with endpoint.running() if endpoint else contextlib.nullcontext():
+            async with (
+                endpoint.running() if endpoint else contextlib.nullcontext(),
+                sampling(metrics),
+            ):
                 yield
         finally:
             await deliveries.stop()
@@ -245,7 +292,14 @@ def _lifespan(
     return lifespan
 
 
-def _ws_runtime(settings: Settings, services: Services, hub: Hub, heap: FreezePolicy) -> WsRuntime:
+def _ws_runtime(
+    settings: Settings,
+    services: Services,
+    hub: Hub,
+    heap: FreezePolicy,
+    host: HostAuthenticator | None,
+    metrics: Metrics | None,
+) -> WsRuntime:
     limits = ws_limits(settings)
     return WsRuntime(
         services=WsServices(services.tenancy),
@@ -256,10 +310,12 @@ def _ws_runtime(settings: Settings, services: Services, hub: Hub, heap: FreezePo
         allowed_origins=frozenset(settings.cors_origins),
         http_error=errors.domain_error_response,
         heap=heap,
+        host=host,
+        metrics=metrics,
     )
 
 
-def _install_routes(app: FastAPI) -> None:
+def _install_routes(app: FastAPI, with_metrics: bool) -> None:
     mount(health.router, app.router, "")
     for module in api_routers():
         mount(module.router, app.router, API_PREFIX)
@@ -268,15 +324,25 @@ def _install_routes(app: FastAPI) -> None:
     document_problems(app)
     describe_path_parameters(app)
     app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
+    if with_metrics:
+        app.router.routes.append(MetricsRoute())
     # Routes are matched one by one, in order: the API's (busiest first) go before the
     # documentation and health routes FastAPI and we added first. Their paths never overlap,
     # and the stable sort keeps the API routes' own order (literal paths before templates).
     app.router.routes.sort(key=lambda route: not getattr(route, "path", "").startswith(API_PREFIX))
 
 
-def _install_middleware(app: FastAPI, settings: Settings, services: Services) -> None:
+def _install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    services: Services,
+    host: HostAuthenticator | None,
+    metrics: Metrics | None,
+) -> None:
     # Middleware added later wraps what came before: request id → CORS → auth → routes.
-    app.add_middleware(AuthMiddleware, prefix=API_PREFIX, services=services)
+    app.add_middleware(
+        AuthMiddleware, prefix=API_PREFIX, services=services, host=host, metrics=metrics
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -290,4 +356,5 @@ def _install_middleware(app: FastAPI, settings: Settings, services: Services) ->
         max_body_bytes=settings.max_body_bytes,
         # The import route reads its body as a stream, under a limit of its own.
         streamed={f"{API_PREFIX}/sync/import": settings.import_max_bytes},
+        metrics=metrics,
     )

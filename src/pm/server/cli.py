@@ -34,9 +34,29 @@ Port = Annotated[int | None, typer.Option(help="Port (SERVER_PORT).")]
 Workers = Annotated[int | None, typer.Option(help="Worker processes serving the port (WORKERS).")]
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from pm.server.version import version
+
+        typer.echo(f"pm-server {version()}")
+        raise typer.Exit()
+
+
+ShowVersion = Annotated[
+    bool,
+    typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+]
+
+
 @cli.callback(invoke_without_command=True)
 def main_callback(
-    ctx: typer.Context, env_file: EnvFile = None, host: Host = None, port: Port = None
+    ctx: typer.Context,
+    env_file: EnvFile = None,
+    host: Host = None,
+    port: Port = None,
+    show_version: ShowVersion = False,
 ) -> None:
     """With no command, serve."""
     if ctx.invoked_subcommand is None:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     log_format: Literal["json", "text"] = "json"
     otel_enabled: bool = False
+    # GET /metrics (Prometheus); its bearer token (unset: only loopback clients may read it).
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = Field(None, min_length=16)
 
     tenant_cache_size: int = Field(256, ge=1, le=100_000)
     tenant_auto_create: bool = True

@@ -29,7 +29,16 @@ from tests.helpers import API, add_member, create_item, create_project
 
 # Paths that answer without a token: health probes and the API documentation.
 ALLOW_LIST = frozenset(
-    {"/health", "/live", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    {
+        "/health",
+        "/live",
+        "/ready",
+        "/metrics",  # loopback clients (the test client) or METRICS_TOKEN: test_metrics.py
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+    }
 )
 # The web board's static files (tests/integration/web): public, they hold no data.
 BOARD_PATHS = frozenset({"/", "/assets/{name:path}"})

@@ -67,6 +67,8 @@ async def test_stalled_reader_is_dropped_fast_reader_gets_everything(
         frames, _ = await drain(stalled)
         assert sum(1 for m in frames if m.seq) < EVENTS  # it was dropped, not served slowly
         await fast.close()
+        metrics = (await http.get(f"{small_queue.url}/metrics")).text
+        assert "pm_ws_slow_consumers_dropped_total 1.0" in metrics.splitlines()
 
 
 async def test_sigterm_closes_sockets_with_1012(tmp_path: Path) -> None:
