@@ -16,6 +16,8 @@ from typing import Any
 RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
 TAIL_FACTOR = 5.0
 EXPORT_RSS_SLACK_MB = 8.0  # an export of 100k items may peak this much above one of 10k
+WEBHOOK_RATIO = 0.9  # POST throughput with 10 subscriptions, as a share of none
+WEBHOOK_P99_MS = 100.0  # commit → received at 200 events/s
 BULK_SPEEDUP = 10.0  # 1,000 creations in one bulk request vs 1,000 single POSTs
 METRICS_COST = 0.03  # GET with metrics may be at most this much slower than without
 LIST_FACTOR = 1.5
@@ -423,6 +425,30 @@ def sync_rows(s: dict[str, Any]) -> list[Row]:
     return out
 
 
+def webhook_rows(w: dict[str, Any]) -> list[Row]:
+    """POST throughput with 10 subscriptions against none; commit → received latency."""
+    ratio = w["ten_rps"] / w["none_rps"] if w["none_rps"] else 0.0
+    lost = w["events"] - w["received"]
+    return [
+        Row(
+            f"webhooks: POST create with {w['subscriptions']} subscriptions",
+            f"{w['ten_rps']:,.0f} req/s",
+            baseline=f"no subscription: {w['none_rps']:,.0f} req/s",
+            ratio=f"{ratio:.2f}",
+            target=f"≥ {WEBHOOK_RATIO:g}",
+            met=ratio >= WEBHOOK_RATIO,
+        ),
+        Row(
+            f"webhooks: delivery latency at {w['rate']:g} events/s",
+            f"{w['received']:,} of {w['events']:,} received ({lost} missing)",
+            p50=_f(w["p50_ms"]),
+            p99=_f(w["p99_ms"]),
+            target=f"p99 ≤ {WEBHOOK_P99_MS:g} ms",
+            met=w["p99_ms"] <= WEBHOOK_P99_MS and lost == 0,
+        ),
+    ]
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     """Every row of the table, for the sections present."""
     out: list[Row] = []
@@ -440,6 +466,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out += bulk_rows(results["bulk"], results.get("rest"))
     if "sync" in results:
         out += sync_rows(results["sync"])
+    if "webhooks" in results:
+        out += webhook_rows(results["webhooks"])
     return out
 
 

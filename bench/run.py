@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bench import bulk, planning, report, rest, seed, sync, tenants, workers, wsfanout
+from bench import bulk, planning, report, rest, seed, sync, tenants, webhooks, workers, wsfanout
 from bench.servers import (
     ROOT,
     can_pin,
@@ -37,7 +37,7 @@ from bench.servers import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("rest", "planning", "ws", "tenants", "workers", "bulk", "sync")
+SECTIONS = ("rest", "planning", "ws", "tenants", "workers", "bulk", "sync", "webhooks")
 FLOODER = "flooder"  # the user of the flooding client, a viewer of the fan-out project
 FLOOD_SUBSCRIBERS = 100  # compared with the 100-subscriber latency of the same run
 
@@ -216,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
                 results["bulk"] = bulk.run(work, runs=1 if args.quick else 3)
             elif section == "sync":
                 results["sync"] = sync.run(work, args.quick)
+            elif section == "webhooks":
+                results["webhooks"] = webhooks.run(work, args.quick)
             else:
                 results["tenants"] = run_tenants(work, args.quick)
             timings[section] = round(time.monotonic() - t0, 1)
