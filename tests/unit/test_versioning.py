@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pm.core.errors import Conflict
+from pm.core.records import evolve
 from pm.core.versioning import bump, check_version
 
 
@@ -62,7 +63,9 @@ class Stamped:
 
 def test_a_change_bumps_the_version_and_stamps_who_and_when() -> None:
     before = Stamped("old", 3, 100, "alice")
-    after = bump(before, 200, "bob", title="new")
+    assert bump(before, 200, "bob") == {"version": 4, "updated_at": 200, "updated_by": "bob"}
+    after = evolve(before, title="new", **bump(before, 200, "bob"))
     assert after == Stamped("new", 4, 200, "bob")
-    assert bump(after, 300, "carol", deleted_at=300) == Stamped("new", 5, 300, "carol", 300)
+    deleted = evolve(after, deleted_at=300, **bump(after, 300, "carol"))
+    assert deleted == Stamped("new", 5, 300, "carol", 300)
     assert before == Stamped("old", 3, 100, "alice")  # the original is left as it was

@@ -14,8 +14,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from operator import attrgetter
-from typing import Any, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, TypeVar, dataclass_transform
 
+if TYPE_CHECKING:
+    # The type checker checks `evolve` calls as it checks `dataclasses.replace`: each name a
+    # field of the record, each value of that field's type. At run time it is `_evolve`.
+    from dataclasses import replace as evolve
+
+__all__ = ["evolve", "field_values", "record"]
 T = TypeVar("T")
 
 
@@ -25,11 +31,11 @@ def record(cls: type[T]) -> type[T]:
     return dataclasses.dataclass(slots=True, unsafe_hash=True)(cls)
 
 
-_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+_VALUES: dict[type, Callable[[object], tuple[object, ...]]] = {}
 _INDEXES: dict[type, dict[str, int]] = {}
 
 
-def field_values(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+def field_values(cls: type) -> Callable[[object], tuple[object, ...]]:
     """A function reading every field of a `cls` instance in one call, in field order."""
     values = _VALUES.get(cls)
     if values is None:
@@ -47,7 +53,7 @@ def _index(cls: type) -> dict[str, int]:
     return index
 
 
-def evolve(record: T, **changes: Any) -> T:
+def _evolve(record: T, /, **changes: object) -> T:
     """A copy of `record` with `changes` — `dataclasses.replace` for records (whose fields
     are all plain init fields), built positionally: about twice as fast."""
     index = _index(type(record))
@@ -58,3 +64,7 @@ def evolve(record: T, **changes: Any) -> T:
             raise TypeError(f"{type(record).__name__} has no field {name!r}")
         values[position] = value
     return type(record)(*values)
+
+
+if not TYPE_CHECKING:
+    evolve = _evolve

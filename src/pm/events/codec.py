@@ -34,7 +34,7 @@ from pm.events.entities_pb import (
     swim_lane_pb,
     time_entry_pb,
 )
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.proto import messages_pb2 as pb
 
 _T = TypeVar("_T")
@@ -254,33 +254,33 @@ def _webhook_disabled(e: Event) -> pb.WebSocketMessage:
     return pb.WebSocketMessage(webhook_disabled=msg)
 
 
-BUILDERS: dict[str, Builder] = {
-    "project_created": _project_created,
-    "project_updated": _project_updated,
-    "project_deleted": _project_deleted,
-    "work_item_created": _work_item_created,
-    "work_item_updated": _work_item_updated,
-    "work_item_deleted": _work_item_deleted,
-    "sprint_created": _sprint_created,
-    "sprint_updated": _sprint_updated,
-    "sprint_deleted": _sprint_deleted,
-    "comment_created": _comment_created,
-    "comment_updated": _comment_updated,
-    "comment_deleted": _comment_deleted,
-    "timer_started": _timer_started,
-    "timer_stopped": _timer_stopped,
-    "time_entry_created": _time_entry_created,
-    "time_entry_updated": _time_entry_updated,
-    "time_entry_deleted": _time_entry_deleted,
-    "dependency_created": _dependency_created,
-    "dependency_deleted": _dependency_deleted,
-    "swim_lane_created": _swim_lane_created,
-    "swim_lane_updated": _swim_lane_updated,
-    "swim_lane_deleted": _swim_lane_deleted,
-    "member_added": _member_added,
-    "member_updated": _member_updated,
-    "member_removed": _member_removed,
-    "webhook_disabled": _webhook_disabled,
+BUILDERS: dict[EventKind, Builder] = {
+    EventKind.PROJECT_CREATED: _project_created,
+    EventKind.PROJECT_UPDATED: _project_updated,
+    EventKind.PROJECT_DELETED: _project_deleted,
+    EventKind.WORK_ITEM_CREATED: _work_item_created,
+    EventKind.WORK_ITEM_UPDATED: _work_item_updated,
+    EventKind.WORK_ITEM_DELETED: _work_item_deleted,
+    EventKind.SPRINT_CREATED: _sprint_created,
+    EventKind.SPRINT_UPDATED: _sprint_updated,
+    EventKind.SPRINT_DELETED: _sprint_deleted,
+    EventKind.COMMENT_CREATED: _comment_created,
+    EventKind.COMMENT_UPDATED: _comment_updated,
+    EventKind.COMMENT_DELETED: _comment_deleted,
+    EventKind.TIMER_STARTED: _timer_started,
+    EventKind.TIMER_STOPPED: _timer_stopped,
+    EventKind.TIME_ENTRY_CREATED: _time_entry_created,
+    EventKind.TIME_ENTRY_UPDATED: _time_entry_updated,
+    EventKind.TIME_ENTRY_DELETED: _time_entry_deleted,
+    EventKind.DEPENDENCY_CREATED: _dependency_created,
+    EventKind.DEPENDENCY_DELETED: _dependency_deleted,
+    EventKind.SWIM_LANE_CREATED: _swim_lane_created,
+    EventKind.SWIM_LANE_UPDATED: _swim_lane_updated,
+    EventKind.SWIM_LANE_DELETED: _swim_lane_deleted,
+    EventKind.MEMBER_ADDED: _member_added,
+    EventKind.MEMBER_UPDATED: _member_updated,
+    EventKind.MEMBER_REMOVED: _member_removed,
+    EventKind.WEBHOOK_DISABLED: _webhook_disabled,
 }
 """Event kind → builder of its payload-only WebSocketMessage (the case is named like the kind)."""
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from pm.core.records import record
 from pm.db.repos.events import StoredEvent
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 
 
@@ -58,7 +59,7 @@ class Topics:
 
 # A member removed from a project may still be subscribed to it (or to its sprints and items):
 # their connections are closed so that they can only resubscribe to what they may see.
-REVOKING_KIND = "member_removed"
+REVOKING_KIND = EventKind.MEMBER_REMOVED
 
 
 def frame(event: StoredEvent) -> bytes:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pm.core.dependencies import Dependency
 from pm.core.enums import EntityType
+from pm.core.records import evolve
 from pm.core.versioning import bump
 from pm.core.work_items import WorkItem
 from pm.db.repos import dependencies as dep_repo
 from pm.db.repos import sprints as sprint_repo
 from pm.db.repos import time_entries as entry_repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import time_entries as timers
 from pm.service.uow import UnitOfWork
 
@@ -23,11 +24,13 @@ async def delete_item(uow: UnitOfWork, item: WorkItem) -> None:
         await unlink(uow, dep, item.project_id, reason)
     for entry in await entry_repo.running_on_item(uow.ex, item.id):
         await timers.stop_entry(uow, entry, reason)
-    await item_repo.update(uow.ex, bump(item, now, user, deleted_at=now), ("deleted_at",))
+    await item_repo.update(
+        uow.ex, evolve(item, deleted_at=now, **bump(item, now, user)), ("deleted_at",)
+    )
     uow.log(EntityType.WORK_ITEM, item.id, item.project_id, "deleted")
     uow.emit(
         Event(
-            "work_item_deleted",
+            EventKind.WORK_ITEM_DELETED,
             user,
             item.id,
             item.project_id,
@@ -57,7 +60,7 @@ async def unlink(uow: UnitOfWork, dep: Dependency, project_id: str, reason: str)
     uow.log(EntityType.DEPENDENCY, dep.id, project_id, "deleted", comment=reason)
     uow.emit(
         Event(
-            "dependency_deleted",
+            EventKind.DEPENDENCY_DELETED,
             uow.actor.user_id,
             dep.id,
             project_id,

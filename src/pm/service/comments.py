@@ -11,7 +11,7 @@ from pm.core.errors import NotFound
 from pm.core.ids import new_id
 from pm.db.repos import comments as repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups
 from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -35,7 +35,7 @@ async def create_comment(uow: UnitOfWork, id_or_key: str, content: str) -> Comme
     uow.log(EntityType.COMMENT, comment.id, comment.project_id, "created")
     uow.emit(
         Event(
-            "comment_created",
+            EventKind.COMMENT_CREATED,
             user,
             comment.id,
             comment.project_id,
@@ -59,7 +59,7 @@ async def update_comment(uow: UnitOfWork, comment_id: str, content: str) -> Comm
     uow.log(EntityType.COMMENT, changed.id, changed.project_id, "updated", changes)
     uow.emit(
         Event(
-            "comment_updated",
+            EventKind.COMMENT_UPDATED,
             uow.actor.user_id,
             changed.id,
             changed.project_id,
@@ -80,7 +80,7 @@ async def delete_comment(uow: UnitOfWork, comment_id: str) -> None:
     uow.log(EntityType.COMMENT, current.id, current.project_id, "deleted")
     uow.emit(
         Event(
-            "comment_deleted",
+            EventKind.COMMENT_DELETED,
             user,
             current.id,
             current.project_id,

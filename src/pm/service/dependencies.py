@@ -9,7 +9,7 @@ from pm.core.errors import NotFound
 from pm.core.ids import new_id
 from pm.db.repos import dependencies as repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups
 from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -47,7 +47,7 @@ async def create_dependency(
     )
     uow.emit(
         Event(
-            "dependency_created",
+            EventKind.DEPENDENCY_CREATED,
             user,
             dep.id,
             project_id,
@@ -73,7 +73,7 @@ async def delete_dependency(uow: UnitOfWork, dependency_id: str) -> Dependency:
     uow.log(EntityType.DEPENDENCY, dep.id, blocking.project_id, "deleted")
     uow.emit(
         Event(
-            "dependency_deleted",
+            EventKind.DEPENDENCY_DELETED,
             uow.actor.user_id,
             dep.id,
             blocking.project_id,

@@ -19,7 +19,7 @@ from pm.core.work_items import WorkItem
 from pm.db.repos import projects
 from pm.db.repos import sync as repo
 from pm.db.rows import field_names
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import access
 from pm.service.sync import SECTIONS
 from pm.service.uow import UnitOfWork
@@ -292,7 +292,7 @@ def _event(
     if kind.startswith("sprint_"):
         sprints = (row.id,)
     entity = None if kind.endswith("_deleted") and kind != "member_removed" else row
-    return Event(kind, user, entity_id, project, entity, changes, sprints, items, extra)
+    return Event(EventKind(kind), user, entity_id, project, entity, changes, sprints, items, extra)
 
 
 async def _key_taken(uow: UnitOfWork, key: str) -> bool:

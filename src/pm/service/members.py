@@ -10,7 +10,7 @@ from pm.core.errors import NotFound
 from pm.core.members import ProjectMember, Role
 from pm.db.repos import members as repo
 from pm.db.repos import time_entries as entry_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups, time_entries
 from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -34,11 +34,11 @@ async def set_member(uow: UnitOfWork, project_id: str, user_id: str, role: Role)
             EntityType.PROJECT,
             project_id,
             project_id,
-            "member_added",
+            EventKind.MEMBER_ADDED,
             [activity.FieldChange("role", None, role.value)],
             comment=user_id,
         )
-        uow.emit(Event("member_added", actor, user_id, project_id, member))
+        uow.emit(Event(EventKind.MEMBER_ADDED, actor, user_id, project_id, member))
         return member
     if current.role is role:
         return current
@@ -47,7 +47,7 @@ async def set_member(uow: UnitOfWork, project_id: str, user_id: str, role: Role)
     await repo.update(uow.ex, changed)
     changes = activity.diff(current, changed, members.UPDATABLE_FIELDS)
     uow.log(EntityType.PROJECT, project_id, project_id, "member_updated", changes, comment=user_id)
-    uow.emit(Event("member_updated", actor, user_id, project_id, changed, tuple(changes)))
+    uow.emit(Event(EventKind.MEMBER_UPDATED, actor, user_id, project_id, changed, tuple(changes)))
     return changed
 
 
@@ -68,9 +68,9 @@ async def remove_member(uow: UnitOfWork, project_id: str, user_id: str) -> Proje
         EntityType.PROJECT,
         project_id,
         project_id,
-        "member_removed",
+        EventKind.MEMBER_REMOVED,
         [activity.FieldChange("role", current.role.value, None)],
         comment=user_id,
     )
-    uow.emit(Event("member_removed", uow.actor.user_id, user_id, project_id, current))
+    uow.emit(Event(EventKind.MEMBER_REMOVED, uow.actor.user_id, user_id, project_id, current))
     return current

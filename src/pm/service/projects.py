@@ -11,12 +11,13 @@ from pm.core.errors import Conflict
 from pm.core.ids import new_id
 from pm.core.members import ProjectMember, Role
 from pm.core.projects import Project
+from pm.core.records import evolve
 from pm.core.swim_lanes import SwimLane
 from pm.core.versioning import bump, check_version
 from pm.db.repos import members as member_repo
 from pm.db.repos import projects as repo
 from pm.db.repos import swim_lanes as lane_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import cascade, lookups
 from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -53,7 +54,7 @@ async def create_project(
         uow.ex, ProjectMember(project.id, user, Role.ADMIN, now, now, user, user)
     )
     uow.log(EntityType.PROJECT, project.id, project.id, "created")
-    uow.emit(Event("project_created", user, project.id, project.id, project))
+    uow.emit(Event(EventKind.PROJECT_CREATED, user, project.id, project.id, project))
     return project
 
 
@@ -80,12 +81,19 @@ async def update_project(
     changes = activity.diff(current, changed, projects.UPDATABLE_FIELDS)
     if not changes:
         return current
-    changed = bump(changed, uow.now, uow.actor.user_id)
+    changed = evolve(changed, **bump(changed, uow.now, uow.actor.user_id))
     await repo.update(uow.ex, changed)
     project_id = current.id
     uow.log(EntityType.PROJECT, project_id, project_id, "updated", changes)
     uow.emit(
-        Event("project_updated", uow.actor.user_id, project_id, project_id, changed, tuple(changes))
+        Event(
+            EventKind.PROJECT_UPDATED,
+            uow.actor.user_id,
+            project_id,
+            project_id,
+            changed,
+            tuple(changes),
+        )
     )
     return changed
 
@@ -97,7 +105,7 @@ async def delete_project(
     current = await lookups.project(uow, project_id, ADMIN)
     check_version(current, expected_version, "project")
     user, now = uow.actor.user_id, uow.now
-    await repo.update(uow.ex, bump(current, now, user, deleted_at=now))
+    await repo.update(uow.ex, evolve(current, deleted_at=now, **bump(current, now, user)))
     project_id = current.id
     items, sprints = await cascade.delete_project_contents(uow, project_id, current.key)
     uow.log(
@@ -107,4 +115,4 @@ async def delete_project(
         "deleted",
         comment=f"with {items} work item(s) and {sprints} sprint(s)",
     )
-    uow.emit(Event("project_deleted", user, project_id, project_id))
+    uow.emit(Event(EventKind.PROJECT_DELETED, user, project_id, project_id))

@@ -8,13 +8,13 @@ from typing import TypedDict
 from pm.core import activity, projects, sprints
 from pm.core.enums import EntityType, SprintStatus
 from pm.core.ids import new_id
-from pm.core.records import record
+from pm.core.records import evolve, record
 from pm.core.sprints import Sprint
 from pm.core.versioning import bump, check_version
 from pm.core.work_items import WorkItem
 from pm.db.repos import sprints as repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups
 from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -63,7 +63,11 @@ async def create_sprint(uow: UnitOfWork, project_id: str, new: NewSprint) -> Spr
     )
     await repo.insert(uow.ex, sprint)
     uow.log(EntityType.SPRINT, sprint.id, project_id, "created")
-    uow.emit(Event("sprint_created", user, sprint.id, project_id, sprint, sprint_ids=(sprint.id,)))
+    uow.emit(
+        Event(
+            EventKind.SPRINT_CREATED, user, sprint.id, project_id, sprint, sprint_ids=(sprint.id,)
+        )
+    )
     return sprint
 
 
@@ -100,12 +104,12 @@ async def update_sprint(
     if not changes:
         return current
     user = uow.actor.user_id
-    changed = bump(changed, uow.now, user)
+    changed = evolve(changed, **bump(changed, uow.now, user))
     await repo.update(uow.ex, changed)
     uow.log(EntityType.SPRINT, sprint_id, changed.project_id, "updated", changes)
     uow.emit(
         Event(
-            "sprint_updated",
+            EventKind.SPRINT_UPDATED,
             user,
             sprint_id,
             changed.project_id,
@@ -126,15 +130,17 @@ async def delete_sprint(
     user, now = uow.actor.user_id, uow.now
     for item in await item_repo.list_in_sprint(uow.ex, sprint_id):
         await _to_backlog(uow, item, sprint)
-    await repo.update(uow.ex, bump(sprint, now, user, deleted_at=now))
+    await repo.update(uow.ex, evolve(sprint, deleted_at=now, **bump(sprint, now, user)))
     uow.log(EntityType.SPRINT, sprint_id, sprint.project_id, "deleted")
-    uow.emit(Event("sprint_deleted", user, sprint_id, sprint.project_id, sprint_ids=(sprint_id,)))
+    uow.emit(
+        Event(EventKind.SPRINT_DELETED, user, sprint_id, sprint.project_id, sprint_ids=(sprint_id,))
+    )
 
 
 async def _to_backlog(uow: UnitOfWork, item: WorkItem, sprint: Sprint) -> None:
     """Take one item out of a sprint that is being deleted."""
     user = uow.actor.user_id
-    moved = bump(item, uow.now, user, sprint_id=None)
+    moved = evolve(item, sprint_id=None, **bump(item, uow.now, user))
     changes = activity.diff(item, moved, ("sprint_id",))
     await item_repo.update(uow.ex, moved, ("sprint_id",))
     uow.log(
@@ -147,7 +153,7 @@ async def _to_backlog(uow: UnitOfWork, item: WorkItem, sprint: Sprint) -> None:
     )
     uow.emit(
         Event(
-            "work_item_updated",
+            EventKind.WORK_ITEM_UPDATED,
             user,
             item.id,
             item.project_id,

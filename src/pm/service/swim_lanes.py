@@ -13,7 +13,7 @@ from pm.core.ids import new_id
 from pm.core.swim_lanes import SwimLane
 from pm.db.repos import swim_lanes as repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups
 from pm.service.access import ADMIN, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -48,7 +48,7 @@ async def create_lane(
     lane = next(x for x in placed if x.id == lane.id)
     await repo.insert(uow.ex, lane)
     uow.log(EntityType.SWIM_LANE, lane.id, project_id, "created")
-    uow.emit(Event("swim_lane_created", uow.actor.user_id, lane.id, project_id, lane))
+    uow.emit(Event(EventKind.SWIM_LANE_CREATED, uow.actor.user_id, lane.id, project_id, lane))
     await _save(uow, board, placed, comment=f"lane {lane.name!r} was added")
     return lane
 
@@ -86,7 +86,7 @@ async def delete_lane(uow: UnitOfWork, lane_id: str) -> None:
     swim_lanes.validate_removal(lane, in_use)
     await repo.update(uow.ex, replace(lane, deleted_at=uow.now, updated_at=uow.now))
     uow.log(EntityType.SWIM_LANE, lane.id, lane.project_id, "deleted")
-    uow.emit(Event("swim_lane_deleted", uow.actor.user_id, lane.id, lane.project_id))
+    uow.emit(Event(EventKind.SWIM_LANE_DELETED, uow.actor.user_id, lane.id, lane.project_id))
 
 
 async def _lane(uow: UnitOfWork, lane_id: str) -> SwimLane:
@@ -121,7 +121,7 @@ async def _save(
         uow.log(EntityType.SWIM_LANE, lane.id, lane.project_id, "updated", changes, why)
         uow.emit(
             Event(
-                "swim_lane_updated",
+                EventKind.SWIM_LANE_UPDATED,
                 uow.actor.user_id,
                 lane.id,
                 lane.project_id,

@@ -15,7 +15,7 @@ from pm.core.time_entries import UPDATABLE_FIELDS, TimeEntry
 from pm.core.work_items import WorkItem
 from pm.db.repos import time_entries as repo
 from pm.db.repos import work_items as item_repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import lookups
 from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -80,7 +80,7 @@ async def create_time_entry(
     entry = _new_entry(uow, item, started_at, ended_at, spent, description)
     await repo.insert(uow.ex, entry)
     uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "created")
-    _emit(uow, "time_entry_created", entry)
+    _emit(uow, EventKind.TIME_ENTRY_CREATED, entry)
     return entry
 
 
@@ -94,7 +94,7 @@ async def start_timer(uow: UnitOfWork, id_or_key: str, description: str | None) 
     entry = _new_entry(uow, item, uow.now, None, None, description)
     await repo.insert(uow.ex, entry)
     uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "started")
-    _emit(uow, "timer_started", entry, extra={"stopped_entry": stopped})
+    _emit(uow, EventKind.TIMER_STARTED, entry, extra={"stopped_entry": stopped})
     return TimerStart(entry, stopped)
 
 
@@ -123,7 +123,7 @@ async def update_time_entry(uow: UnitOfWork, entry_id: str, patch: TimeEntryPatc
         return current
     await repo.update(uow.ex, changed)
     uow.log(EntityType.TIME_ENTRY, changed.id, changed.project_id, "updated", changes)
-    _emit(uow, "time_entry_updated", changed, tuple(changes))
+    _emit(uow, EventKind.TIME_ENTRY_UPDATED, changed, tuple(changes))
     return changed
 
 
@@ -136,7 +136,7 @@ async def delete_time_entry(uow: UnitOfWork, entry_id: str) -> TimeEntry:
     uow.log(EntityType.TIME_ENTRY, current.id, current.project_id, "deleted")
     uow.emit(
         Event(
-            "time_entry_deleted",
+            EventKind.TIME_ENTRY_DELETED,
             uow.actor.user_id,
             current.id,
             current.project_id,
@@ -153,7 +153,7 @@ async def stop_entry(uow: UnitOfWork, entry: TimeEntry, reason: str | None = Non
     await repo.update(uow.ex, stopped)
     changes = activity.diff(entry, stopped, UPDATABLE_FIELDS)
     uow.log(EntityType.TIME_ENTRY, entry.id, entry.project_id, "stopped", changes, reason)
-    _emit(uow, "timer_stopped", stopped, tuple(changes))
+    _emit(uow, EventKind.TIMER_STOPPED, stopped, tuple(changes))
     return stopped
 
 
@@ -183,7 +183,7 @@ def _new_entry(
 
 def _emit(
     uow: UnitOfWork,
-    kind: str,
+    kind: EventKind,
     entry: TimeEntry,
     changes: tuple[activity.FieldChange, ...] = (),
     extra: dict[str, object] | None = None,

@@ -23,7 +23,7 @@ from pm.core.records import record
 from pm.core.webhooks import DELIVERED, FAILED, PENDING, Attempt, Delivery, Webhook
 from pm.db.repos import events as event_repo
 from pm.db.repos import webhooks as repo
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.events.webhook_body import iso, webhook_data
 from pm.service import access, lookups
 from pm.service.access import ADMIN
@@ -483,7 +483,7 @@ async def record_attempt(
 def _disable(uow: UnitOfWork, webhook: Webhook, reason: str) -> None:
     uow.emit(
         Event(
-            "webhook_disabled",
+            EventKind.WEBHOOK_DISABLED,
             uow.actor.user_id,
             webhook.id,
             webhook.project_id,

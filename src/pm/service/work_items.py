@@ -9,7 +9,7 @@ from pm.core import activity, projects, work_items
 from pm.core.enums import EntityType, Priority, WorkItemType
 from pm.core.errors import InvalidInput
 from pm.core.ids import new_id
-from pm.core.records import record
+from pm.core.records import evolve, record
 from pm.core.sprints import accepts_items
 from pm.core.swim_lanes import DEFAULT_STATUS
 from pm.core.versioning import bump, check_version
@@ -17,7 +17,7 @@ from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.db.repos import swim_lanes as lane_repo
 from pm.db.repos import work_items as repo
 from pm.db.repos.work_items import ItemFilter
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.service import cascade, lookups
 from pm.service.access import EDIT, VIEW
 from pm.service.uow import Reader, UnitOfWork
@@ -98,7 +98,7 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
     uow.log(EntityType.WORK_ITEM, item.id, project_id, "created")
     uow.emit(
         Event(
-            "work_item_created",
+            EventKind.WORK_ITEM_CREATED,
             user,
             item.id,
             project_id,
@@ -158,7 +158,7 @@ async def update_work_item(
     if "title" in patch:
         patch["title"] = projects.validate_title(patch["title"])
     # Bumped up front (one copy, not two); discarded when nothing changed.
-    changed = bump(current, uow.now, uow.actor.user_id, **patch)
+    changed = evolve(current, **patch, **bump(current, uow.now, uow.actor.user_id))
     if changed.status != current.status and not status_has_lane:
         work_items.validate_status(changed.status, await lane_repo.statuses(ex, current.project_id))
     if changed.parent_id != current.parent_id:
@@ -172,7 +172,7 @@ async def update_work_item(
     uow.log(EntityType.WORK_ITEM, changed.id, changed.project_id, "updated", changes)
     uow.emit(
         Event(
-            "work_item_updated",
+            EventKind.WORK_ITEM_UPDATED,
             uow.actor.user_id,
             changed.id,
             changed.project_id,

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from pm.core.actor import Actor
 from pm.core.records import record
 from pm.events.codec import event_payload
-from pm.events.types import Event
+from pm.events.types import ENTITIES, Event, EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
 
 T = TypeVar("T")
-Reply = tuple[str, Any]  # (payload case name, protobuf message)
+Reply = tuple[str, Message]  # (payload case name, protobuf message)
 
 
 @record
@@ -75,7 +77,9 @@ class CommandContext:
         _, body, _ = await idempotency.write(self.services.tenancy, self.actor, run, answer, key)
         return body
 
-    async def announce(self, run: Callable[[UnitOfWork], Awaitable[Any]], *kinds: str) -> bytes:
+    async def announce(
+        self, run: Callable[[UnitOfWork], Awaitable[object]], *kinds: EventKind
+    ) -> bytes:
         """Run a use case whose reply is the event it emits, of one of `kinds`.
 
         The caller gets the very payload its subscribers get. An update that changes nothing
@@ -83,22 +87,21 @@ class CommandContext:
         """
         emitted: list[Event] = []
 
-        async def run_and_keep(uow: UnitOfWork) -> Any:
+        async def run_and_keep(uow: UnitOfWork) -> object:
             result = await run(uow)
             emitted.extend(e for e in uow.events if e.kind in kinds)
             return result
 
-        def reply(result: Any) -> Reply:
-            event = (
-                emitted[-1]
-                if emitted
-                else Event(
-                    kinds[-1],
-                    self.actor.user_id,
-                    str(getattr(result, "id", "")),
-                    getattr(result, "project_id", None),
-                    result,
-                )
+        def reply(result: object) -> Reply:
+            if emitted:
+                return event_payload(emitted[-1])
+            entity = result if isinstance(result, ENTITIES) else None
+            event = Event(
+                kinds[-1],
+                self.actor.user_id,
+                str(getattr(result, "id", "")),
+                getattr(result, "project_id", None),
+                entity,
             )
             return event_payload(event)
 

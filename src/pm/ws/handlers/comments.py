@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pm.core.comments import Comment
 from pm.events.entities_pb import comment_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import comments as svc
 from pm.service.uow import Reader
@@ -18,7 +19,8 @@ async def create_comment(ctx: CommandContext) -> bytes:
     """Comment on a work item as the caller."""
     req = ctx.message.create_comment_request
     return await ctx.announce(
-        lambda uow: svc.create_comment(uow, req.work_item_id, req.content), "comment_created"
+        lambda uow: svc.create_comment(uow, req.work_item_id, req.content),
+        EventKind.COMMENT_CREATED,
     )
 
 
@@ -27,7 +29,7 @@ async def update_comment(ctx: CommandContext) -> bytes:
     """Replace the content of one of the caller's comments."""
     req = ctx.message.update_comment_request
     return await ctx.announce(
-        lambda uow: svc.update_comment(uow, req.comment_id, req.content), "comment_updated"
+        lambda uow: svc.update_comment(uow, req.comment_id, req.content), EventKind.COMMENT_UPDATED
     )
 
 
@@ -36,7 +38,7 @@ async def delete_comment(ctx: CommandContext) -> bytes:
     """Soft-delete one of the caller's comments."""
     req = ctx.message.delete_comment_request
     return await ctx.announce(
-        lambda uow: svc.delete_comment(uow, req.comment_id), "comment_deleted"
+        lambda uow: svc.delete_comment(uow, req.comment_id), EventKind.COMMENT_DELETED
     )
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from google.protobuf.message import Message
-
 from pm.core.errors import InvalidInput
 
 
@@ -14,21 +10,10 @@ def expected_version(version: int) -> int | None:
     return version or None
 
 
-# proto3 strings have no null: an explicitly set empty string clears these nullable fields.
-CLEARABLE = frozenset({"description", "goal", "assignee_id", "sprint_id", "parent_id"})
-
-
-def present(request: Message, names: Iterable[str]) -> dict[str, object]:
-    """The `optional` fields of `request` that the client set, by name (a patch).
-
-    An empty string clears a nullable field (the way `null` does over REST).
-    """
-    patch: dict[str, object] = {}
-    for name in names:
-        if request.HasField(name):
-            value = getattr(request, name)
-            patch[name] = None if value == "" and name in CLEARABLE else value
-    return patch
+def cleared(value: str) -> str | None:
+    """A nullable string field: proto3 strings have no null, so a set empty string clears it
+    (the way `null` does over REST)."""
+    return None if value == "" else value
 
 
 def window(limit: int, offset: int, default: int, maximum: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pm.events.entities_pb import dependency_pb, dependency_type_from_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import dependencies as svc
 from pm.ws.commands import command
@@ -16,7 +17,7 @@ async def create_dependency(ctx: CommandContext) -> bytes:
     kind = dependency_type_from_pb(req.dependency_type)
     return await ctx.announce(
         lambda uow: svc.create_dependency(uow, req.blocking_item_id, req.blocked_item_id, kind),
-        "dependency_created",
+        EventKind.DEPENDENCY_CREATED,
     )
 
 
@@ -25,7 +26,7 @@ async def delete_dependency(ctx: CommandContext) -> bytes:
     """Remove a link between two work items."""
     req = ctx.message.delete_dependency_request
     return await ctx.announce(
-        lambda uow: svc.delete_dependency(uow, req.dependency_id), "dependency_deleted"
+        lambda uow: svc.delete_dependency(uow, req.dependency_id), EventKind.DEPENDENCY_DELETED
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pm.events.entities_pb import member_pb, role_from_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import members as svc
 from pm.ws.commands import command
@@ -26,8 +27,8 @@ async def set_member(ctx: CommandContext) -> bytes:
     role = role_from_pb(req.role)
     return await ctx.announce(
         lambda uow: svc.set_member(uow, req.project_id, req.user_id, role),
-        "member_added",
-        "member_updated",
+        EventKind.MEMBER_ADDED,
+        EventKind.MEMBER_UPDATED,
     )
 
 
@@ -36,5 +37,5 @@ async def remove_member(ctx: CommandContext) -> bytes:
     """Remove a member (admins remove anyone; anyone may leave)."""
     req = ctx.message.remove_member_request
     return await ctx.announce(
-        lambda uow: svc.remove_member(uow, req.project_id, req.user_id), "member_removed"
+        lambda uow: svc.remove_member(uow, req.project_id, req.user_id), EventKind.MEMBER_REMOVED
     )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from pm.core.projects import Project
 from pm.events.entities_pb import project_pb, project_status_from_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import projects as svc
 from pm.service.uow import Reader
 from pm.ws.commands import command
 from pm.ws.context import CommandContext, envelope
-from pm.ws.handlers.decoding import expected_version, present
+from pm.ws.handlers.decoding import cleared, expected_version
 
 _PAGE = 1000
 
@@ -22,7 +21,8 @@ async def create_project(ctx: CommandContext) -> bytes:
     req = ctx.message.create_project_request
     description = req.description if req.HasField("description") else None
     return await ctx.announce(
-        lambda uow: svc.create_project(uow, req.key, req.title, description), "project_created"
+        lambda uow: svc.create_project(uow, req.key, req.title, description),
+        EventKind.PROJECT_CREATED,
     )
 
 
@@ -30,14 +30,24 @@ async def create_project(ctx: CommandContext) -> bytes:
 async def update_project(ctx: CommandContext) -> bytes:
     """Change a project's title, description or status."""
     req = ctx.message.update_project_request
-    patch = present(req, ("title", "description"))
-    if req.HasField("status"):
-        patch["status"] = project_status_from_pb(req.status)
+    patch = _patch(req)
     version = expected_version(req.expected_version)
     return await ctx.announce(
-        lambda uow: svc.update_project(uow, req.project_id, cast(svc.ProjectPatch, patch), version),
-        "project_updated",
+        lambda uow: svc.update_project(uow, req.project_id, patch, version),
+        EventKind.PROJECT_UPDATED,
     )
+
+
+def _patch(req: pb.UpdateProjectRequest) -> svc.ProjectPatch:
+    """The fields the client set, as the service's patch."""
+    patch: svc.ProjectPatch = {}
+    if req.HasField("title"):
+        patch["title"] = req.title
+    if req.HasField("description"):
+        patch["description"] = cleared(req.description)
+    if req.HasField("status"):
+        patch["status"] = project_status_from_pb(req.status)
+    return patch
 
 
 @command("delete_project_request")
@@ -46,7 +56,7 @@ async def delete_project(ctx: CommandContext) -> bytes:
     req = ctx.message.delete_project_request
     version = expected_version(req.expected_version)
     return await ctx.announce(
-        lambda uow: svc.delete_project(uow, req.project_id, version), "project_deleted"
+        lambda uow: svc.delete_project(uow, req.project_id, version), EventKind.PROJECT_DELETED
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from pm.events.entities_pb import sprint_pb, sprint_status_from_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import sprints as svc
 from pm.ws.commands import command
 from pm.ws.context import CommandContext, envelope
-from pm.ws.handlers.decoding import expected_version, present
+from pm.ws.handlers.decoding import cleared, expected_version
 
 
 @command("create_sprint_request")
@@ -23,7 +22,7 @@ async def create_sprint(ctx: CommandContext) -> bytes:
         goal=req.goal if req.HasField("goal") else None,
     )
     return await ctx.announce(
-        lambda uow: svc.create_sprint(uow, req.project_id, new), "sprint_created"
+        lambda uow: svc.create_sprint(uow, req.project_id, new), EventKind.SPRINT_CREATED
     )
 
 
@@ -31,21 +30,37 @@ async def create_sprint(ctx: CommandContext) -> bytes:
 async def update_sprint(ctx: CommandContext) -> bytes:
     """Rename, re-date or move a sprint through its lifecycle."""
     req = ctx.message.update_sprint_request
-    patch = present(req, ("name", "goal", "start_date", "end_date"))
-    if req.HasField("status"):
-        patch["status"] = sprint_status_from_pb(req.status)
+    patch = _patch(req)
     version = expected_version(req.expected_version)
     return await ctx.announce(
-        lambda uow: svc.update_sprint(uow, req.sprint_id, cast(svc.SprintPatch, patch), version),
-        "sprint_updated",
+        lambda uow: svc.update_sprint(uow, req.sprint_id, patch, version),
+        EventKind.SPRINT_UPDATED,
     )
+
+
+def _patch(req: pb.UpdateSprintRequest) -> svc.SprintPatch:
+    """The fields the client set, as the service's patch."""
+    patch: svc.SprintPatch = {}
+    if req.HasField("name"):
+        patch["name"] = req.name
+    if req.HasField("goal"):
+        patch["goal"] = cleared(req.goal)
+    if req.HasField("start_date"):
+        patch["start_date"] = req.start_date
+    if req.HasField("end_date"):
+        patch["end_date"] = req.end_date
+    if req.HasField("status"):
+        patch["status"] = sprint_status_from_pb(req.status)
+    return patch
 
 
 @command("delete_sprint_request")
 async def delete_sprint(ctx: CommandContext) -> bytes:
     """Soft-delete a sprint; its items go back to the backlog."""
     req = ctx.message.delete_sprint_request
-    return await ctx.announce(lambda uow: svc.delete_sprint(uow, req.sprint_id), "sprint_deleted")
+    return await ctx.announce(
+        lambda uow: svc.delete_sprint(uow, req.sprint_id), EventKind.SPRINT_DELETED
+    )
 
 
 @command("get_sprints_request")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from pm.events.entities_pb import time_entry_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import time_entries as svc
 from pm.ws.commands import command
 from pm.ws.context import CommandContext, envelope
-from pm.ws.handlers.decoding import present, window
+from pm.ws.handlers.decoding import cleared, window
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -21,7 +20,7 @@ async def start_timer(ctx: CommandContext) -> bytes:
     req = ctx.message.start_timer_request
     description = req.description if req.HasField("description") else None
     return await ctx.announce(
-        lambda uow: svc.start_timer(uow, req.work_item_id, description), "timer_started"
+        lambda uow: svc.start_timer(uow, req.work_item_id, description), EventKind.TIMER_STARTED
     )
 
 
@@ -29,7 +28,9 @@ async def start_timer(ctx: CommandContext) -> bytes:
 async def stop_timer(ctx: CommandContext) -> bytes:
     """Stop one of the caller's running timers now."""
     req = ctx.message.stop_timer_request
-    return await ctx.announce(lambda uow: svc.stop_timer(uow, req.time_entry_id), "timer_stopped")
+    return await ctx.announce(
+        lambda uow: svc.stop_timer(uow, req.time_entry_id), EventKind.TIMER_STOPPED
+    )
 
 
 @command("create_time_entry_request")
@@ -41,7 +42,7 @@ async def create_time_entry(ctx: CommandContext) -> bytes:
         lambda uow: svc.create_time_entry(
             uow, req.work_item_id, req.started_at, req.ended_at, description
         ),
-        "time_entry_created",
+        EventKind.TIME_ENTRY_CREATED,
     )
 
 
@@ -49,10 +50,23 @@ async def create_time_entry(ctx: CommandContext) -> bytes:
 async def update_time_entry(ctx: CommandContext) -> bytes:
     """Change the start, end or description of one of the caller's entries."""
     req = ctx.message.update_time_entry_request
-    patch = cast(svc.TimeEntryPatch, present(req, ("started_at", "ended_at", "description")))
+    patch = _patch(req)
     return await ctx.announce(
-        lambda uow: svc.update_time_entry(uow, req.time_entry_id, patch), "time_entry_updated"
+        lambda uow: svc.update_time_entry(uow, req.time_entry_id, patch),
+        EventKind.TIME_ENTRY_UPDATED,
     )
+
+
+def _patch(req: pb.UpdateTimeEntryRequest) -> svc.TimeEntryPatch:
+    """The fields the client set, as the service's patch."""
+    patch: svc.TimeEntryPatch = {}
+    if req.HasField("started_at"):
+        patch["started_at"] = req.started_at
+    if req.HasField("ended_at"):
+        patch["ended_at"] = req.ended_at
+    if req.HasField("description"):
+        patch["description"] = cleared(req.description)
+    return patch
 
 
 @command("delete_time_entry_request")
@@ -60,7 +74,7 @@ async def delete_time_entry(ctx: CommandContext) -> bytes:
     """Soft-delete one of the caller's entries (a running timer is discarded)."""
     req = ctx.message.delete_time_entry_request
     return await ctx.announce(
-        lambda uow: svc.delete_time_entry(uow, req.time_entry_id), "time_entry_deleted"
+        lambda uow: svc.delete_time_entry(uow, req.time_entry_id), EventKind.TIME_ENTRY_DELETED
     )
 
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from pm.core.enums import Priority
 from pm.core.errors import InvalidInput
 from pm.core.work_items import WorkItem
 from pm.db.repos.work_items import ItemFilter
 from pm.events.entities_pb import work_item_pb, work_item_type_from_pb
+from pm.events.types import EventKind
 from pm.proto import messages_pb2 as pb
 from pm.service import work_items as svc
 from pm.service.uow import Reader
 from pm.ws.commands import command
 from pm.ws.context import CommandContext, envelope
-from pm.ws.handlers.decoding import expected_version, present
+from pm.ws.handlers.decoding import cleared, expected_version
 
 
 def _priority(value: str) -> Priority:
@@ -39,7 +38,7 @@ async def create_work_item(ctx: CommandContext) -> bytes:
         priority=_priority(req.priority) if req.HasField("priority") else Priority.MEDIUM,
     )
     return await ctx.announce(
-        lambda uow: svc.create_work_item(uow, req.project_id, new), "work_item_created"
+        lambda uow: svc.create_work_item(uow, req.project_id, new), EventKind.WORK_ITEM_CREATED
     )
 
 
@@ -47,21 +46,36 @@ async def create_work_item(ctx: CommandContext) -> bytes:
 async def update_work_item(ctx: CommandContext) -> bytes:
     """Change fields of a work item (update_parent applies parent_id even when unset)."""
     req = ctx.message.update_work_item_request
-    patch = present(
-        req,
-        ("title", "description", "status", "assignee_id", "sprint_id", "position", "story_points"),
+    patch = _patch(req)
+    version = expected_version(req.expected_version)
+    return await ctx.announce(
+        lambda uow: svc.update_work_item(uow, req.work_item_id, patch, version),
+        EventKind.WORK_ITEM_UPDATED,
     )
+
+
+def _patch(req: pb.UpdateWorkItemRequest) -> svc.WorkItemPatch:
+    """The fields the client set, as the service's patch."""
+    patch: svc.WorkItemPatch = {}
+    if req.HasField("title"):
+        patch["title"] = req.title
+    if req.HasField("description"):
+        patch["description"] = cleared(req.description)
+    if req.HasField("status"):
+        patch["status"] = req.status
+    if req.HasField("assignee_id"):
+        patch["assignee_id"] = cleared(req.assignee_id)
+    if req.HasField("sprint_id"):
+        patch["sprint_id"] = cleared(req.sprint_id)
+    if req.HasField("position"):
+        patch["position"] = req.position
+    if req.HasField("story_points"):
+        patch["story_points"] = req.story_points
     if req.HasField("priority"):
         patch["priority"] = _priority(req.priority)
     if req.update_parent or req.HasField("parent_id"):
         patch["parent_id"] = req.parent_id if req.HasField("parent_id") else None
-    version = expected_version(req.expected_version)
-    return await ctx.announce(
-        lambda uow: svc.update_work_item(
-            uow, req.work_item_id, cast(svc.WorkItemPatch, patch), version
-        ),
-        "work_item_updated",
-    )
+    return patch
 
 
 @command("delete_work_item_request")
@@ -69,7 +83,7 @@ async def delete_work_item(ctx: CommandContext) -> bytes:
     """Soft-delete a work item and everything below it (the reply names the item itself)."""
     req = ctx.message.delete_work_item_request
     return await ctx.announce(
-        lambda uow: svc.delete_work_item(uow, req.work_item_id), "work_item_deleted"
+        lambda uow: svc.delete_work_item(uow, req.work_item_id), EventKind.WORK_ITEM_DELETED
     )
 
 
