@@ -118,7 +118,7 @@ class UnitOfWork(Reader):
             await event_repo.append(
                 self.ex,
                 self.now,
-                e.kind.value,  # a plain str: sqlite3 binds a str subclass slowly
+                str(e.kind),  # a plain str: sqlite3 binds a str subclass slowly
                 e.entity_id,
                 e.project_id,
                 e.sprint_ids,
