@@ -32,7 +32,7 @@ from pm.core.webhooks import Webhook
 from pm.core.work_items import WorkItem, WorkItemDetail
 from pm.events import entities_pb as conv
 from pm.events.codec import BUILDERS, event_body, event_to_dict
-from pm.events.types import Event
+from pm.events.types import Event, EventKind
 from pm.proto import messages_pb2 as pb
 
 BIG = 4_102_444_800  # 2100-01-01: a time that needs more than 32 bits
@@ -354,6 +354,7 @@ EVENTS: list[tuple[Event, Callable[[Any], None]]] = [
 
 
 def test_every_builder_is_covered_and_named_like_its_payload_case() -> None:
+    assert set(BUILDERS) == set(EventKind)  # every kind a service may emit has a builder
     assert {event.kind for event, _ in EVENTS} == set(BUILDERS)
     cases = {f.name for f in pb.WebSocketMessage.DESCRIPTOR.oneofs_by_name["payload"].fields}
     assert set(BUILDERS) <= cases

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import field
 from enum import StrEnum
+from typing import TypeGuard, get_args
 
 from pm.core.activity import FieldChange
 from pm.core.comments import Comment
@@ -61,7 +62,12 @@ Entity = (
     | ProjectMember
     | Webhook
 )
-ENTITIES = (Project, WorkItem, Sprint, Comment, TimeEntry, Dependency, SwimLane, ProjectMember)
+_ENTITIES: tuple[type, ...] = get_args(Entity)
+
+
+def is_entity(value: object) -> TypeGuard[Entity]:
+    """Whether `value` is a record an event can carry."""
+    return isinstance(value, _ENTITIES)
 
 
 @record

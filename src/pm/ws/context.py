@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from pm.core.actor import Actor
 from pm.core.records import record
 from pm.events.codec import event_payload
-from pm.events.types import ENTITIES, Event, EventKind
+from pm.events.types import Event, EventKind, is_entity
 from pm.proto import messages_pb2 as pb
 from pm.service import idempotency
 from pm.service.uow import Reader, Tenancy, UnitOfWork
@@ -95,7 +95,7 @@ class CommandContext:
         def reply(result: object) -> Reply:
             if emitted:
                 return event_payload(emitted[-1])
-            entity = result if isinstance(result, ENTITIES) else None
+            entity = result if is_entity(result) else None
             event = Event(
                 kinds[-1],
                 self.actor.user_id,
