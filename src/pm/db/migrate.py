@@ -93,3 +93,22 @@ def create_from_template(base: Path, path: Path) -> None:
     with open(scratch, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(scratch, path)
+
+
+@cache
+def render_upgrade(from_revision: str | None, dialect: str = "postgresql") -> str:
+    """The SQL that upgrades a schema from `from_revision` (None: empty) to head.
+
+    Rendered once per process by Alembic's offline mode, with every name unqualified and no
+    BEGIN/COMMIT: the caller runs it in its own transaction, `search_path` set to the
+    tenant's schema (the PostgreSQL counterpart of the SQLite template).
+    """
+    import io
+
+    cfg = alembic_config()
+    buffer = io.StringIO()
+    cfg.attributes["buffer"] = buffer
+    cfg.attributes["dialect"] = dialect
+    target = "head" if from_revision is None else f"{from_revision}:head"
+    command.upgrade(cfg, target, sql=True)
+    return buffer.getvalue()

@@ -102,7 +102,22 @@ def storage_config(
 def tenant_manager(
     settings: Settings, on_commit_batch: Callable[[int], None] | None = None
 ) -> TenantManager:
-    """The storage engine the settings choose (`on_commit_batch` learns each commit's size)."""
+    """The storage engine the settings choose: PostgreSQL with DATABASE_URL, else SQLite
+    (`on_commit_batch` learns each SQLite commit's size)."""
+    if settings.database_url is not None:
+        from pm.db.pgtenants import PostgresTenantManager
+        from pm.db.postgres import PostgresConfig
+
+        return PostgresTenantManager(
+            PostgresConfig(
+                url=settings.database_url.get_secret_value(),
+                pool_size=settings.database_pool_size,
+                connect_timeout=settings.database_connect_timeout,
+                timeout=settings.database_timeout,
+                max_open=settings.tenant_cache_size,
+                auto_create=settings.tenant_auto_create,
+            )
+        )
     return TenantConnectionManager(storage_config(settings, on_commit_batch))
 
 

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     server_port: int = Field(3000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=256)
     db_path: Path = Path("./data")
+    # Unset: SQLite files under DB_PATH. postgresql://user@host:port/db: a schema per tenant.
+    database_url: SecretStr | None = None
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_connect_timeout: float = Field(2.0, gt=0, le=60)
+    database_timeout: float = Field(5.0, gt=0, le=300)
 
     jwt_secret: SecretStr | None = None
     jwt_algorithm: Literal[
@@ -105,6 +110,14 @@ class Settings(BaseSettings):
             if len(parts) > 20:
                 raise ValueError("at most 20 retries")
             return tuple(int(p) for p in parts)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql://user@host:port/database URL")
         return value
 
     @field_validator("log_level", mode="before")

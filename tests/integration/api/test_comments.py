@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.conftest import bearer
 from tests.helpers import API, add_member, create_item, create_project
+from tests.tenantdb import TenantDb
 
 
-def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    """Rows straight from acme's database file, bypassing the API."""
-    with closing(sqlite3.connect(data_dir / "tenants" / "acme" / "main.db")) as conn:
-        return conn.execute(query, args).fetchall()
+def tenant_rows(db: TenantDb, query: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows of the acme tenant, read behind the server's back."""
+    return db.rows(query, *args)
 
 
 async def new_item(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -38,7 +35,7 @@ async def comment_on(
 
 
 async def test_create_and_list_oldest_first_by_id_or_key(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item = await new_item(client)
     first = await comment_on(client, item["key"], "First **thought**")
@@ -50,7 +47,7 @@ async def test_create_and_list_oldest_first_by_id_or_key(
     assert listed.status_code == 200
     assert listed.json() == {"items": [first, second], "next_cursor": None}
     logged = tenant_rows(
-        data_dir,
+        db,
         "SELECT entity_type, action, project_id, user_id FROM pm_activity_log WHERE entity_id = ?",
         first["id"],
     )
@@ -75,7 +72,7 @@ async def test_pagination_walks_every_comment_once(client: httpx.AsyncClient) ->
 
 
 async def test_author_edits_and_the_change_is_logged_old_to_new(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item = await new_item(client)
     comment = await comment_on(client, item["id"], "Draft")
@@ -88,7 +85,7 @@ async def test_author_edits_and_the_change_is_logged_old_to_new(
     listed = await client.get(f"{API}/work-items/{item['id']}/comments", headers=bearer())
     assert [c["content"] for c in listed.json()["items"]] == ["Final, really"]
     changes = tenant_rows(
-        data_dir,
+        db,
         "SELECT field_name, old_value, new_value FROM pm_activity_log "
         "WHERE entity_id = ? AND action = 'updated' ORDER BY id",
         comment["id"],
@@ -96,9 +93,7 @@ async def test_author_edits_and_the_change_is_logged_old_to_new(
     assert changes == [("content", "Draft", "Final"), ("content", "Final", "Final, really")]
 
 
-async def test_only_the_author_may_edit_or_delete(
-    client: httpx.AsyncClient, data_dir: Path
-) -> None:
+async def test_only_the_author_may_edit_or_delete(client: httpx.AsyncClient, db: TenantDb) -> None:
     item = await new_item(client)
     comment = await comment_on(client, item["id"], "Mine")
     url = f"{API}/comments/{comment['id']}"
@@ -112,15 +107,15 @@ async def test_only_the_author_may_edit_or_delete(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "AUTHORIZATION_FAILED"
     assert tenant_rows(
-        data_dir, "SELECT content, deleted_at FROM pm_comments WHERE id = ?", comment["id"]
+        db, "SELECT content, deleted_at FROM pm_comments WHERE id = ?", comment["id"]
     ) == [("Mine", None)]
     assert tenant_rows(
-        data_dir, "SELECT action FROM pm_activity_log WHERE entity_id = ?", comment["id"]
+        db, "SELECT action FROM pm_activity_log WHERE entity_id = ?", comment["id"]
     ) == [("created",)]
 
 
 async def test_blank_content_is_refused_and_writes_nothing(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item = await new_item(client)
     refused = await client.post(
@@ -129,9 +124,9 @@ async def test_blank_content_is_refused_and_writes_nothing(
     assert refused.status_code == 422
     assert refused.json()["code"] == "VALIDATION_ERROR"
     assert refused.json()["field"] == "content"
-    assert tenant_rows(data_dir, "SELECT COUNT(*) FROM pm_comments") == [(0,)]
+    assert tenant_rows(db, "SELECT COUNT(*) FROM pm_comments") == [(0,)]
     assert tenant_rows(
-        data_dir, "SELECT COUNT(*) FROM pm_activity_log WHERE entity_type = 'comment'"
+        db, "SELECT COUNT(*) FROM pm_activity_log WHERE entity_type = 'comment'"
     ) == [(0,)]
     comment = await comment_on(client, item["id"], "Something")
     blank_edit = await client.patch(
@@ -139,13 +134,13 @@ async def test_blank_content_is_refused_and_writes_nothing(
     )
     assert blank_edit.status_code == 422
     assert blank_edit.json()["field"] == "content"
-    assert tenant_rows(data_dir, "SELECT content FROM pm_comments WHERE id = ?", comment["id"]) == [
+    assert tenant_rows(db, "SELECT content FROM pm_comments WHERE id = ?", comment["id"]) == [
         ("Something",)
     ]
 
 
 async def test_delete_is_soft_and_hides_the_comment(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item = await new_item(client)
     comment = await comment_on(client, item["id"], "Soon gone")
@@ -157,10 +152,10 @@ async def test_delete_is_soft_and_hides_the_comment(
     assert listed.json()["items"] == []
     assert (await client.patch(url, json={"content": "x"}, headers=bearer())).status_code == 404
     assert (await client.delete(url, headers=bearer())).status_code == 404
-    rows = tenant_rows(data_dir, "SELECT deleted_at FROM pm_comments WHERE id = ?", comment["id"])
+    rows = tenant_rows(db, "SELECT deleted_at FROM pm_comments WHERE id = ?", comment["id"])
     assert rows[0][0] is not None
     assert tenant_rows(
-        data_dir,
+        db,
         "SELECT action FROM pm_activity_log WHERE entity_id = ? ORDER BY id",
         comment["id"],
     ) == [("created",), ("deleted",)]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.conftest import bearer
 from tests.helpers import API, create_item, create_project
+from tests.tenantdb import TenantDb
 
 
-def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    """Rows straight from acme's database file, bypassing the API."""
-    with closing(sqlite3.connect(data_dir / "tenants" / "acme" / "main.db")) as conn:
-        return conn.execute(query, args).fetchall()
+def tenant_rows(db: TenantDb, query: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows of the acme tenant, read behind the server's back."""
+    return db.rows(query, *args)
 
 
 async def items(client: httpx.AsyncClient, count: int) -> list[dict[str, Any]]:
@@ -42,23 +39,23 @@ async def deps_of(client: httpx.AsyncClient, item: str) -> dict[str, list[str]]:
     return {role: [d["id"] for d in deps] for role, deps in response.json().items()}
 
 
-def live_dependencies(data_dir: Path) -> int:
+def live_dependencies(db: TenantDb) -> int:
     """How many live dependency rows acme has."""
     return int(
-        tenant_rows(data_dir, "SELECT COUNT(*) FROM pm_dependencies WHERE deleted_at IS NULL")[0][0]
+        tenant_rows(db, "SELECT COUNT(*) FROM pm_dependencies WHERE deleted_at IS NULL")[0][0]
     )
 
 
-def dependency_activity(data_dir: Path) -> list[tuple[Any, ...]]:
+def dependency_activity(db: TenantDb) -> list[tuple[Any, ...]]:
     """Every dependency activity row: (action, project_id, comment)."""
     return tenant_rows(
-        data_dir,
+        db,
         "SELECT action, project_id, comment FROM pm_activity_log "
         "WHERE entity_type = 'dependency' ORDER BY id",
     )
 
 
-async def test_blocks_shows_on_both_sides(client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_blocks_shows_on_both_sides(client: httpx.AsyncClient, db: TenantDb) -> None:
     a, b = await items(client, 2)
     created = await link(client, a["id"], b["id"])
     assert created.status_code == 201
@@ -73,7 +70,7 @@ async def test_blocks_shows_on_both_sides(client: httpx.AsyncClient, data_dir: P
         "related": [],
     }
     assert await deps_of(client, a["id"]) == {"blocking": [], "blocked": [dep["id"]], "related": []}
-    assert dependency_activity(data_dir) == [
+    assert dependency_activity(db) == [
         ("created", a["project_id"], f"{a['key']} blocks {b['key']}")
     ]
 
@@ -102,19 +99,19 @@ async def test_relates_to_links_are_not_followed_when_looking_for_cycles(
     assert (await link(client, c["id"], a["id"])).status_code == 201
 
 
-async def test_an_item_cannot_depend_on_itself(client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_an_item_cannot_depend_on_itself(client: httpx.AsyncClient, db: TenantDb) -> None:
     (a,) = await items(client, 1)
     for kind in ("blocks", "relates_to"):
         response = await link(client, a["id"], a["id"], kind)
         assert response.status_code == 422
         assert response.json()["code"] == "VALIDATION_ERROR"
         assert response.json()["field"] == "blocked_item_id"
-    assert live_dependencies(data_dir) == 0
-    assert dependency_activity(data_dir) == []
+    assert live_dependencies(db) == 0
+    assert dependency_activity(db) == []
 
 
 async def test_one_dependency_per_pair_in_either_direction(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     a, b = await items(client, 2)
     first = (await link(client, a["id"], b["id"])).json()
@@ -128,11 +125,11 @@ async def test_one_dependency_per_pair_in_either_direction(
         assert response.status_code == 409
         assert response.json()["code"] == "CONFLICT"
         assert response.json()["current"]["id"] == first["id"]
-    assert live_dependencies(data_dir) == 1
-    assert len(dependency_activity(data_dir)) == 1
+    assert live_dependencies(db) == 1
+    assert len(dependency_activity(db)) == 1
 
 
-async def test_a_transitive_cycle_is_refused(client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_a_transitive_cycle_is_refused(client: httpx.AsyncClient, db: TenantDb) -> None:
     a, b, c = await items(client, 3)
     a_blocks_b = (await link(client, a["id"], b["id"])).json()
     assert (await link(client, b["id"], c["id"])).status_code == 201
@@ -141,8 +138,8 @@ async def test_a_transitive_cycle_is_refused(client: httpx.AsyncClient, data_dir
     assert cycle.json()["code"] == "VALIDATION_ERROR"
     assert cycle.json()["field"] == "blocked_item_id"
     assert "cycle" in cycle.json()["detail"]
-    assert live_dependencies(data_dir) == 2
-    assert [row[0] for row in dependency_activity(data_dir)] == ["created", "created"]
+    assert live_dependencies(db) == 2
+    assert [row[0] for row in dependency_activity(db)] == ["created", "created"]
     assert await deps_of(client, a["id"]) == {
         "blocking": [],
         "blocked": [a_blocks_b["id"]],
@@ -151,7 +148,7 @@ async def test_a_transitive_cycle_is_refused(client: httpx.AsyncClient, data_dir
 
 
 async def test_missing_items_are_invalid_on_their_field(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     (a,) = await items(client, 1)
     for blocking, blocked, field in (
@@ -164,7 +161,7 @@ async def test_missing_items_are_invalid_on_their_field(
     bad_type = await link(client, a["id"], a["id"], "duplicates")
     assert bad_type.status_code == 422
     assert bad_type.json()["field"] == "dependency_type"
-    assert live_dependencies(data_dir) == 0
+    assert live_dependencies(db) == 0
 
 
 async def test_items_of_different_projects_can_be_linked(client: httpx.AsyncClient) -> None:
@@ -177,7 +174,7 @@ async def test_items_of_different_projects_can_be_linked(client: httpx.AsyncClie
 
 
 async def test_delete_unlinks_and_the_pair_can_be_linked_again(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     a, b = await items(client, 2)
     dep = (await link(client, a["id"], b["id"])).json()
@@ -186,7 +183,7 @@ async def test_delete_unlinks_and_the_pair_can_be_linked_again(
     assert deleted.status_code == 204
     assert await deps_of(client, a["id"]) == {"blocking": [], "blocked": [], "related": []}
     assert (await client.delete(url, headers=bearer())).status_code == 404
-    assert [row[:2] for row in dependency_activity(data_dir)] == [
+    assert [row[:2] for row in dependency_activity(db)] == [
         ("created", a["project_id"]),
         ("deleted", a["project_id"]),
     ]
@@ -202,7 +199,7 @@ async def test_deleting_a_work_item_removes_its_dependencies(client: httpx.Async
 
 
 async def test_another_tenant_gets_404_and_cannot_link_our_items(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     a, b = await items(client, 2)
     dep = (await link(client, a["id"], b["id"])).json()
@@ -216,4 +213,4 @@ async def test_another_tenant_gets_404_and_cannot_link_our_items(
     foreign = await client.post(f"{API}/dependencies", json=body, headers=other)
     assert foreign.status_code == 422
     assert foreign.json()["field"] == "blocking_item_id"
-    assert live_dependencies(data_dir) == 1
+    assert live_dependencies(db) == 1

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from starlette.types import ASGIApp
 
 from pm.api.fastroute import FastRoute
+from pm.db.postgres import lock_key
 from pm.server.app import create_app
 from pm.server.settings import Settings
 from tests.conftest import bearer
 from tests.helpers import API, create_project
+from tests.tenantdb import TenantDb
 
 
 async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
@@ -65,30 +68,52 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     assert response.json()["code"] == "VALIDATION_ERROR"
 
 
+@contextmanager
+def write_lock_held_elsewhere(db: TenantDb) -> Iterator[None]:
+    """Another process holds the acme tenant's write lock (SQLite's, or PostgreSQL's
+    advisory lock of the tenant)."""
+    if db.database_url is None:
+        outsider = sqlite3.connect(db.path(), isolation_level=None)
+        outsider.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            outsider.execute("ROLLBACK")
+            outsider.close()
+        return
+    import psycopg
+
+    with psycopg.connect(db.database_url, autocommit=True) as outsider:
+        outsider.execute("SELECT pg_advisory_lock(%s)", (lock_key("acme"),))
+        yield
+
+
 async def test_write_lock_held_elsewhere_answers_503_with_retry_after(
-    app: FastAPI, client: httpx.AsyncClient, data_dir: Path
+    settings: Settings, db: TenantDb
 ) -> None:
-    await create_project(client, bearer())
-    store = await app.state.services.tenancy.manager.get("acme")
-    store.busy_timeout = 0.2
-    outsider = sqlite3.connect(data_dir / "tenants" / "acme" / "main.db", isolation_level=None)
-    outsider.execute("BEGIN IMMEDIATE")
-    try:
-        writes = [
-            client.post(f"{API}/projects", json={"key": f"W{n}", "title": "x"}, headers=bearer())
-            for n in range(10)
-        ]
-        read = client.get(f"{API}/projects", headers=bearer())
-        *responses, listed = await asyncio.gather(*writes, read)
-    finally:
-        outsider.execute("ROLLBACK")
-        outsider.close()
-    assert {r.status_code for r in responses} == {503}
-    assert all(r.headers["retry-after"] for r in responses)
-    assert responses[0].json()["code"] == "SERVICE_UNAVAILABLE"
-    assert listed.status_code == 200  # readers are not blocked by the writer lock
-    ok = await client.post(f"{API}/projects", json={"key": "AFTER", "title": "x"}, headers=bearer())
-    assert ok.status_code == 201
+    quick = settings.model_copy(update={"sqlite_busy_timeout": 0.2, "database_timeout": 0.5})
+    app = create_app(quick)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await create_project(client, bearer())
+            with write_lock_held_elsewhere(db):
+                writes = [
+                    client.post(
+                        f"{API}/projects", json={"key": f"W{n}", "title": "x"}, headers=bearer()
+                    )
+                    for n in range(10)
+                ]
+                read = client.get(f"{API}/projects", headers=bearer())
+                *responses, listed = await asyncio.gather(*writes, read)
+            assert {r.status_code for r in responses} == {503}
+            assert all(r.headers["retry-after"] for r in responses)
+            assert responses[0].json()["code"] == "SERVICE_UNAVAILABLE"
+            assert listed.status_code == 200  # readers are not blocked by the writer lock
+            ok = await client.post(
+                f"{API}/projects", json={"key": "AFTER", "title": "x"}, headers=bearer()
+            )
+            assert ok.status_code == 201
 
 
 async def test_cors_preflight_needs_no_token(settings: Settings) -> None:

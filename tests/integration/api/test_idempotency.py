@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 
 import httpx
 
 from tests.conftest import bearer
 from tests.helpers import API, create_project
+from tests.tenantdb import TenantDb
 
 
-def _count(data_dir: Path, table: str, tenant: str = "acme") -> int:
-    with sqlite3.connect(data_dir / "tenants" / tenant / "main.db") as db:
-        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+def _count(db: TenantDb, table: str, tenant: str = "acme") -> int:
+    return int(db.rows(f"SELECT COUNT(*) FROM {table}", tenant=tenant)[0][0])  # noqa: S608
 
 
 async def test_retry_replays_first_response_without_writing(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     project = await create_project(client, bearer())
     url = f"{API}/projects/{project['id']}/work-items"
     headers = {**bearer(), "Idempotency-Key": "create-1"}
     body = {"item_type": "story", "title": "Once"}
     first = await client.post(url, json=body, headers=headers)
-    items, log = _count(data_dir, "pm_work_items"), _count(data_dir, "pm_activity_log")
+    items, log = _count(db, "pm_work_items"), _count(db, "pm_activity_log")
     second = await client.post(url, json=body, headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert (_count(data_dir, "pm_work_items"), _count(data_dir, "pm_activity_log")) == (items, log)
+    assert (_count(db, "pm_work_items"), _count(db, "pm_activity_log")) == (
+        items,
+        log,
+    )
 
 
 async def test_same_key_different_body_is_422(client: httpx.AsyncClient) -> None:
@@ -91,12 +92,12 @@ async def test_malformed_key_is_422(client: httpx.AsyncClient) -> None:
 
 
 async def test_simultaneous_retries_write_once_and_all_get_the_first_answer(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     project = await create_project(client, bearer())
     url = f"{API}/projects/{project['id']}/work-items"
     headers = {**bearer(), "Idempotency-Key": "burst"}
-    before = _count(data_dir, "pm_work_items")
+    before = _count(db, "pm_work_items")
     answers = await asyncio.gather(
         *(
             client.post(url, json={"item_type": "task", "title": "T"}, headers=headers)
@@ -106,7 +107,7 @@ async def test_simultaneous_retries_write_once_and_all_get_the_first_answer(
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
-    assert _count(data_dir, "pm_work_items") == before + 1
+    assert _count(db, "pm_work_items") == before + 1
 
 
 async def test_a_retry_that_would_now_fail_gets_the_first_answer(
@@ -123,13 +124,12 @@ async def test_a_retry_that_would_now_fail_gets_the_first_answer(
     assert second.headers["idempotent-replayed"] == "true"
 
 
-async def test_an_expired_key_can_be_used_again(client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_an_expired_key_can_be_used_again(client: httpx.AsyncClient, db: TenantDb) -> None:
     project = await create_project(client, bearer())
     url = f"{API}/projects/{project['id']}/work-items"
     headers = {**bearer(), "Idempotency-Key": "old"}
     first = await client.post(url, json={"item_type": "story", "title": "A"}, headers=headers)
-    with sqlite3.connect(data_dir / "tenants" / "acme" / "main.db") as db:
-        db.execute("UPDATE pm_idempotency_keys SET created_at = 0 WHERE key = 'old'")
+    db.execute("UPDATE pm_idempotency_keys SET created_at = 0 WHERE key = 'old'")
     again = await client.post(url, json={"item_type": "story", "title": "B"}, headers=headers)
     assert again.status_code == 201
     assert "idempotent-replayed" not in again.headers

@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 from pm.db import migrate, tables
 from tests.conftest import bearer
 from tests.helpers import API, create_item, create_project
+from tests.tenantdb import TenantDb
 
 PARAM = re.compile(r"(?<![:\w]):([a-z_]+)")
 
@@ -148,21 +149,17 @@ async def test_every_table_is_documented_column_by_column(client: httpx.AsyncCli
 
 
 async def test_every_example_sql_runs_and_finds_rows(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     values = await seed_board(client)
     examples = [e for e in await context(client) if e["example_sql"]]
     assert len(examples) >= 10
-    conn = sqlite3.connect(data_dir / "tenants" / "acme" / "main.db")
-    try:
-        for entry in examples:
-            sql = entry["example_sql"]
-            names = set(PARAM.findall(sql))
-            assert names <= set(values), f"{entry['title']}: unknown parameters {names}"
-            rows = conn.execute(sql, {n: values[n] for n in names}).fetchall()
-            assert rows, f"{entry['title']} found nothing"
-    finally:
-        conn.close()
+    for entry in examples:
+        sql = entry["example_sql"]
+        names = set(PARAM.findall(sql))
+        assert names <= set(values), f"{entry['title']}: unknown parameters {names}"
+        rows = db.named(sql, {n: values[n] for n in names})
+        assert rows, f"{entry['title']} found nothing"
 
 
 async def test_other_tenants_get_the_same_documentation(client: httpx.AsyncClient) -> None:

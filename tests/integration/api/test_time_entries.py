@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.conftest import bearer
 from tests.helpers import API, add_member, create_item, create_project
+from tests.tenantdb import TenantDb
 
 T0 = 1_700_000_000
 
 
-def tenant_rows(data_dir: Path, query: str, *args: object) -> list[tuple[Any, ...]]:
-    """Rows straight from acme's database file, bypassing the API."""
-    with closing(sqlite3.connect(data_dir / "tenants" / "acme" / "main.db")) as conn:
-        return conn.execute(query, args).fetchall()
+def tenant_rows(db: TenantDb, query: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows of the acme tenant, read behind the server's back."""
+    return db.rows(query, *args)
 
 
 async def two_items(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,7 +55,7 @@ async def running(client: httpx.AsyncClient, user: str = "alice") -> Any:
 
 
 async def test_manual_entry_computes_duration_and_is_listed_newest_first(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     older = await log_time(client, item["key"], T0, T0 + 1800, description="Review")
@@ -76,7 +73,7 @@ async def test_manual_entry_computes_duration_and_is_listed_newest_first(
     )
     assert paged.json() == {"items": [older], "total_count": 2}
     assert tenant_rows(
-        data_dir,
+        db,
         "SELECT entity_type, action, project_id FROM pm_activity_log WHERE entity_id = ?",
         older["id"],
     ) == [("time_entry", "created", item["project_id"])]
@@ -94,7 +91,7 @@ async def test_list_limit_is_range_checked(client: httpx.AsyncClient) -> None:
 
 
 async def test_end_before_start_is_refused_and_writes_nothing(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     response = await client.post(
@@ -105,9 +102,9 @@ async def test_end_before_start_is_refused_and_writes_nothing(
     assert response.status_code == 422
     assert response.json()["code"] == "VALIDATION_ERROR"
     assert response.json()["field"] == "ended_at"
-    assert tenant_rows(data_dir, "SELECT COUNT(*) FROM pm_time_entries") == [(0,)]
+    assert tenant_rows(db, "SELECT COUNT(*) FROM pm_time_entries") == [(0,)]
     assert tenant_rows(
-        data_dir, "SELECT COUNT(*) FROM pm_activity_log WHERE entity_type = 'time_entry'"
+        db, "SELECT COUNT(*) FROM pm_activity_log WHERE entity_type = 'time_entry'"
     ) == [(0,)]
 
 
@@ -121,7 +118,7 @@ async def test_timestamps_out_of_range_are_refused(client: httpx.AsyncClient) ->
 
 
 async def test_starting_a_second_timer_stops_the_first_and_reports_both(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     first_item, second_item = await two_items(client)
     first = await start(client, first_item["key"])
@@ -138,12 +135,12 @@ async def test_starting_a_second_timer_stops_the_first_and_reports_both(
     assert second["time_entry"]["work_item_id"] == second_item["id"]
     assert await running(client) == second["time_entry"]
     running_rows = tenant_rows(
-        data_dir,
+        db,
         "SELECT id FROM pm_time_entries WHERE user_id = 'alice' AND ended_at IS NULL",
     )
     assert running_rows == [(second["time_entry"]["id"],)]
     assert tenant_rows(
-        data_dir,
+        db,
         "SELECT action, field_name FROM pm_activity_log WHERE entity_id = ? ORDER BY id",
         stopped["id"],
     ) == [("started", None), ("stopped", "ended_at"), ("stopped", "duration_seconds")]
@@ -178,7 +175,7 @@ async def test_stop_ends_the_timer_and_a_second_stop_is_refused(
 
 
 async def test_only_the_owner_may_stop_change_or_delete(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     entry = (await start(client, item["id"]))["time_entry"]
@@ -197,12 +194,12 @@ async def test_only_the_owner_may_stop_change_or_delete(
     assert (await client.get(url, headers=bob)).json() == entry
     assert await running(client) == entry
     assert tenant_rows(
-        data_dir, "SELECT action FROM pm_activity_log WHERE entity_id = ?", entry["id"]
+        db, "SELECT action FROM pm_activity_log WHERE entity_id = ?", entry["id"]
     ) == [("started",)]
 
 
 async def test_edit_keeps_duration_consistent_and_logs_old_to_new(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     entry = await log_time(client, item["id"], T0, T0 + 600, description="Pairing")
@@ -218,7 +215,7 @@ async def test_edit_keeps_duration_consistent_and_logs_old_to_new(
     assert put.json()["duration_seconds"] == 600
     assert put.json()["description"] is None
     changes = tenant_rows(
-        data_dir,
+        db,
         "SELECT field_name, old_value, new_value FROM pm_activity_log "
         "WHERE entity_id = ? AND action = 'updated' ORDER BY id",
         entry["id"],
@@ -233,7 +230,7 @@ async def test_edit_keeps_duration_consistent_and_logs_old_to_new(
 
 
 async def test_edit_that_ends_before_it_starts_changes_nothing(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     entry = await log_time(client, item["id"], T0, T0 + 600)
@@ -243,12 +240,12 @@ async def test_edit_that_ends_before_it_starts_changes_nothing(
     assert refused.json()["field"] == "ended_at"
     assert (await client.get(url, headers=bearer())).json() == entry
     assert tenant_rows(
-        data_dir, "SELECT action FROM pm_activity_log WHERE entity_id = ?", entry["id"]
+        db, "SELECT action FROM pm_activity_log WHERE entity_id = ?", entry["id"]
     ) == [("created",)]
 
 
 async def test_delete_is_soft_and_discards_a_running_timer(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     item, _ = await two_items(client)
     entry = (await start(client, item["id"]))["time_entry"]
@@ -259,7 +256,7 @@ async def test_delete_is_soft_and_discards_a_running_timer(
     assert await running(client) is None
     listed = await client.get(f"{API}/work-items/{item['id']}/time-entries", headers=bearer())
     assert listed.json() == {"items": [], "total_count": 0}
-    rows = tenant_rows(data_dir, "SELECT deleted_at FROM pm_time_entries WHERE id = ?", entry["id"])
+    rows = tenant_rows(db, "SELECT deleted_at FROM pm_time_entries WHERE id = ?", entry["id"])
     assert rows[0][0] is not None
     # With the old timer gone, a new one starts without stopping anything.
     assert (await start(client, item["id"]))["stopped_entry"] is None

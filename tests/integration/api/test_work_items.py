@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import httpx
 
 from tests.conftest import bearer
 from tests.helpers import API, add_member, create_item, create_project
+from tests.tenantdb import TenantDb
 
 
 async def test_create_assigns_key_number_and_defaults(client: httpx.AsyncClient) -> None:
@@ -108,9 +106,7 @@ async def test_status_must_be_a_lane(client: httpx.AsyncClient) -> None:
     assert (good.json()["status"], good.json()["version"]) == ("in_progress", 2)
 
 
-async def test_update_records_field_level_activity(
-    client: httpx.AsyncClient, data_dir: Path
-) -> None:
+async def test_update_records_field_level_activity(client: httpx.AsyncClient, db: TenantDb) -> None:
     project = await create_project(client, bearer())
     item = await create_item(client, bearer(), project["id"], title="Old")
     await add_member(client, bearer(), project["id"], "bob")
@@ -120,14 +116,10 @@ async def test_update_records_field_level_activity(
         headers=bearer(user="bob"),
     )
     assert response.status_code == 200
-    rows = (
-        _db(data_dir)
-        .execute(
-            "SELECT action, field_name, old_value, new_value, user_id FROM pm_activity_log "
-            "WHERE entity_id = ? ORDER BY id",
-            (item["id"],),
-        )
-        .fetchall()
+    rows = db.rows(
+        "SELECT action, field_name, old_value, new_value, user_id FROM pm_activity_log "
+        "WHERE entity_id = ? ORDER BY id",
+        item["id"],
     )
     assert rows == [
         ("created", None, None, None, "alice"),
@@ -136,7 +128,7 @@ async def test_update_records_field_level_activity(
     ]
 
 
-async def test_conflict_leaves_row_unchanged(client: httpx.AsyncClient, data_dir: Path) -> None:
+async def test_conflict_leaves_row_unchanged(client: httpx.AsyncClient, db: TenantDb) -> None:
     project = await create_project(client, bearer())
     item = await create_item(client, bearer(), project["id"], title="Keep")
     await client.patch(f"{API}/work-items/{item['id']}", json={"title": "v2"}, headers=bearer())
@@ -148,19 +140,16 @@ async def test_conflict_leaves_row_unchanged(client: httpx.AsyncClient, data_dir
     assert stale.status_code == 409
     assert stale.json()["current"]["title"] == "v2"
     assert stale.json()["current"]["version"] == 2
-    title, version = (
-        _db(data_dir)
-        .execute("SELECT title, version FROM pm_work_items WHERE id = ?", (item["id"],))
-        .fetchone()
+    ((title, version),) = db.rows(
+        "SELECT title, version FROM pm_work_items WHERE id = ?", item["id"]
     )
     assert (title, version) == ("v2", 2)
 
 
 async def test_invalid_request_writes_no_row_and_no_activity(
-    client: httpx.AsyncClient, data_dir: Path
+    client: httpx.AsyncClient, db: TenantDb
 ) -> None:
     project = await create_project(client, bearer())
-    db = _db(data_dir)
     before = _counts(db)
     for body in (
         {"item_type": "story", "title": ""},
@@ -299,13 +288,9 @@ async def test_unknown_project_and_item_are_404(client: httpx.AsyncClient) -> No
         assert response.json()["code"] == "NOT_FOUND"
 
 
-def _db(data_dir: Path, tenant: str = "acme") -> sqlite3.Connection:
-    return sqlite3.connect(data_dir / "tenants" / tenant / "main.db")
-
-
-def _counts(db: sqlite3.Connection) -> tuple[int, int]:
-    items = db.execute("SELECT COUNT(*) FROM pm_work_items").fetchone()[0]
-    log = db.execute("SELECT COUNT(*) FROM pm_activity_log").fetchone()[0]
+def _counts(db: TenantDb) -> tuple[int, int]:
+    items = db.rows("SELECT COUNT(*) FROM pm_work_items")[0][0]
+    log = db.rows("SELECT COUNT(*) FROM pm_activity_log")[0][0]
     return items, log
 
 

@@ -1,4 +1,5 @@
-"""Alembic environment: runs on a connection handed in by pm.db.migrate (any dialect)."""
+"""Alembic environment: runs on a connection handed in by pm.db.migrate (any dialect), or
+renders the SQL of a range of revisions for a dialect (offline mode, for PostgreSQL schemas)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,24 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _render() -> None:
+    # The caller runs the script inside its own transaction, with search_path set to the
+    # tenant's schema: no BEGIN/COMMIT, every name unqualified.
+    context.configure(
+        dialect_name=config.attributes.get("dialect", "postgresql"),
+        target_metadata=metadata,
+        literal_binds=True,
+        transactional_ddl=False,
+        output_buffer=config.attributes["buffer"],
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 connection = config.attributes.get("connection")
-if connection is not None:
+if context.is_offline_mode():
+    _render()
+elif connection is not None:
     _run(connection)
 else:
     url = config.get_main_option("sqlalchemy.url")

@@ -1,0 +1,186 @@
+"""PostgresTenantManager: tenant ids → schemas (created and migrated on first use), one pool.
+
+It is the PostgreSQL `pm.db.store.TenantManager`. A store holds no connection, so many
+tenants cost nothing but a small object each; the process's connections are the pool's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from pm.core.errors import TenantUnknown
+from pm.db import migrate
+from pm.db.postgres import (
+    PgPool,
+    PgStore,
+    PmConnection,
+    PostgresConfig,
+    lock_key,
+    quote_ident,
+    schema_name,
+    translate,
+)
+from pm.db.store import TenantStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_REVISION = "SELECT version_num FROM {schema}.alembic_version"  # the schema is a quoted identifier
+_HAS_VERSION = "SELECT to_regclass($1) IS NOT NULL"
+_TENANT_SCHEMAS = (
+    "SELECT table_schema FROM information_schema.tables WHERE table_name = 'alembic_version' "
+    "AND table_schema NOT IN ('public', 'information_schema') ORDER BY table_schema"
+)
+
+
+class PostgresTenantManager:
+    """Opens (creating and migrating on first use) and caches one PgStore per tenant."""
+
+    def __init__(self, config: PostgresConfig) -> None:
+        self.config = config
+        self.pool = PgPool(config)
+        self._stores: OrderedDict[str, PgStore] = OrderedDict()
+        self._opening: dict[str, asyncio.Future[PgStore]] = {}
+
+    @property
+    def open_count(self) -> int:
+        """How many tenant stores are open right now."""
+        return len(self._stores)
+
+    async def get(self, tenant_id: str) -> PgStore:
+        """The store of `tenant_id`, checking (once) that its schema exists and is at head."""
+        store = self._stores.get(tenant_id)
+        if store is not None:
+            self._stores.move_to_end(tenant_id)
+            return store
+        schema_name(tenant_id)
+        pending = self._opening.get(tenant_id)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._opening[tenant_id] = pending
+            try:
+                await self._ensure(tenant_id, create=self.config.auto_create)
+                store = PgStore(tenant_id, self.pool)
+            except BaseException as exc:
+                pending.set_exception(exc)
+                pending.exception()  # mark retrieved: waiters re-raise it themselves
+                raise
+            finally:
+                self._opening.pop(tenant_id, None)
+            self._stores[tenant_id] = store
+            pending.set_result(store)
+            while len(self._stores) > self.config.max_open:
+                self._stores.popitem(last=False)  # holds nothing; leaseholders keep theirs
+            return store
+        return await asyncio.shield(pending)
+
+    async def acquire(self, tenant_id: str) -> PgStore:
+        """The tenant's store, held until `release`."""
+        store = await self.get(tenant_id)
+        store.leases += 1
+        return store
+
+    def release(self, store: TenantStore) -> None:
+        """Give back a store taken with `acquire`."""
+        store.leases -= 1
+
+    @contextlib.asynccontextmanager
+    async def lease(self, tenant_id: str) -> AsyncIterator[PgStore]:
+        """`acquire` and `release` around a block."""
+        store = await self.acquire(tenant_id)
+        try:
+            yield store
+        finally:
+            self.release(store)
+
+    async def _ensure(self, tenant_id: str, *, create: bool) -> None:
+        """Create the tenant's schema if missing (when allowed) and migrate it to head."""
+        schema = schema_name(tenant_id)
+        conn = await self.pool.acquire()
+        try:
+            revision = await _revision(conn, schema)
+            if revision == migrate.head_revision():
+                return
+            if revision is None and not create:
+                raise TenantUnknown(f"tenant {tenant_id!r} is not provisioned here")
+            script = await asyncio.to_thread(migrate.render_upgrade, revision)
+            async with conn.transaction():
+                # Instances (and requests) creating the same tenant at once take turns.
+                await conn.execute(f"SELECT pg_advisory_xact_lock({lock_key(tenant_id)})")
+                again = await _revision(conn, schema)
+                if again != revision:  # someone else got there first
+                    if again == migrate.head_revision():
+                        return
+                    script = await asyncio.to_thread(migrate.render_upgrade, again)
+                ident = quote_ident(schema)
+                await conn.execute(
+                    f"CREATE SCHEMA IF NOT EXISTS {ident}; SET LOCAL search_path TO {ident}"
+                )
+                await conn.execute(script)
+            log.info(
+                "tenant migrated" if revision else "tenant created",
+                extra={"tenant_id": tenant_id},
+            )
+        except (TenantUnknown, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+        finally:
+            await self.pool.release(conn)
+
+    async def _tenants(self) -> list[str]:
+        conn = await self.pool.acquire()
+        try:
+            return [r[0] for r in await conn.fetch(_TENANT_SCHEMAS)]
+        finally:
+            await self.pool.release(conn)
+
+    def _blocking(self, work: Callable[[], Awaitable[T]]) -> T:
+        async def run() -> T:
+            try:
+                return await work()
+            finally:
+                await self.pool.close()
+
+        return asyncio.run(run())
+
+    def provision(self, tenant_id: str) -> str:
+        """Create (if missing) and migrate a tenant's schema; blocking, for the CLI."""
+        self._blocking(lambda: self._ensure(tenant_id, create=True))
+        return f"schema {quote_ident(schema_name(tenant_id))}"
+
+    def migrate_all(self) -> list[str]:
+        """Upgrade every tenant schema to head; blocking, for the CLI."""
+
+        async def work() -> list[str]:
+            tenants = await self._tenants()
+            for tenant_id in tenants:
+                await self._ensure(tenant_id, create=False)
+            return tenants
+
+        return self._blocking(work)
+
+    def known_tenants(self) -> list[str]:
+        """Every tenant schema in the database; blocking, for the CLI."""
+        return self._blocking(self._tenants)
+
+    def start(self) -> None:
+        """Nothing runs in the background: connections are opened on demand."""
+
+    async def close(self) -> None:
+        """Forget the stores and close the pool."""
+        self._stores.clear()
+        await self.pool.close()
+
+
+async def _revision(conn: PmConnection, schema: str) -> str | None:
+    ident = quote_ident(schema)
+    if not await conn.fetchval(_HAS_VERSION, f"{ident}.alembic_version"):
+        return None
+    value = await conn.fetchval(_REVISION.format(schema=ident))
+    return None if value is None else str(value)

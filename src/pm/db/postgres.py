@@ -1,0 +1,384 @@
+"""PostgreSQL storage: a schema per tenant, one bounded connection pool for all of them.
+
+Every tenant's tables live in a schema named after the tenant id (a quoted identifier).
+A connection is pointed at a tenant with `search_path` (session-wide for reads, kept while
+it serves the same tenant; `SET LOCAL` inside write transactions), so the statements are
+the same text for every tenant and stay prepared. Writers of a tenant take turns twice
+over: under an in-process lock (so events are handed on in `seq` order) and under a
+transaction-scoped advisory lock keyed by the tenant (so writers on other instances wait
+too), taken at BEGIN — a write transaction sees every committed write and nobody else
+writes meanwhile, as with SQLite's `BEGIN IMMEDIATE`. That is what keeps `max(seq) + 1`
+gap-free and unique. Every wait is bounded: connecting, acquiring a pooled connection,
+each statement, and the tenant lock; failures become `Unavailable` (503 + Retry-After).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.interfaces import Dialect
+
+from pm.core.errors import Conflict, Unauthenticated, Unavailable
+from pm.core.records import record
+from pm.core.tenants import validate_tenant_id
+from pm.db.executor import NO_PARAMS, Params
+from pm.db.groupcommit import WriterLock
+from pm.db.query import CompiledSql, Query, Row
+from pm.db.store import UnitTransaction
+
+log = logging.getLogger(__name__)
+# :name → $1 (a name used twice is one parameter); the dialect module is untyped.
+DIALECT: Dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+
+_RESERVED = frozenset({"public", "information_schema"})
+
+
+@record
+class PostgresConfig:
+    """Where the tenants' schemas are and how the pool behaves."""
+
+    url: str
+    pool_size: int = 10
+    connect_timeout: float = 2.0  # opening a connection
+    timeout: float = 5.0  # acquiring a pooled connection, each statement, the tenant lock
+    max_open: int = 256  # tenant stores kept (cheap: no connection is held per tenant)
+    auto_create: bool = True
+
+
+def schema_name(tenant_id: str) -> str:
+    """The tenant's schema; the tenant-id rules, minus names PostgreSQL keeps for itself."""
+    validate_tenant_id(tenant_id)
+    if tenant_id in _RESERVED or tenant_id.startswith("pg_"):
+        raise Unauthenticated(
+            f"tenant_id {tenant_id!r} is reserved by PostgreSQL (public, information_schema, pg_*)"
+        )
+    return tenant_id
+
+
+def quote_ident(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lock_key(tenant_id: str) -> int:
+    """The tenant's advisory-lock key (a signed 64-bit hash of the id)."""
+    return int.from_bytes(
+        hashlib.blake2b(b"pm-tenant:" + tenant_id.encode(), digest_size=8).digest(),
+        "big",
+        signed=True,
+    )
+
+
+_CONFLICT = (asyncpg.IntegrityConstraintViolationError,)
+_RETRY = (
+    asyncpg.LockNotAvailableError,  # the tenant lock was not free within the timeout
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.QueryCanceledError,  # statement_timeout
+)
+_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InsufficientResourcesError,  # disk full, too many connections
+    asyncpg.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.ObjectNotInPrerequisiteStateError,
+)
+
+
+def translate(exc: BaseException) -> BaseException:
+    """Map a driver error to a domain error (or return it unchanged when unexpected)."""
+    if isinstance(exc, _CONFLICT):
+        return Conflict(f"the change conflicts with existing data ({exc})")
+    if isinstance(exc, _RETRY):
+        return Unavailable("the tenant database is busy; retry shortly", retry_after=1)
+    if isinstance(exc, _DOWN):
+        return Unavailable(
+            "the database cannot be reached right now; nothing was changed", retry_after=5
+        )
+    return exc
+
+
+def _args(compiled: CompiledSql, params: Params) -> tuple[Any, ...]:
+    positions = compiled.positions
+    return () if positions is None else tuple(params[name] for name in positions)
+
+
+def _count(status: str) -> int:
+    """Rows affected, from a command status ("UPDATE 3", "INSERT 0 1")."""
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PgExecutor:
+    """Runs statements on one connection (inside the caller's transaction, if any)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        compiled = query.for_dialect(DIALECT)
+        try:
+            row = await self.conn.fetchrow(compiled.sql, *_args(compiled, params))
+        except (Exception, asyncio.CancelledError) as exc:
+            raise _translated(exc) from exc
+        return None if row is None else tuple(row)
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        compiled = query.for_dialect(DIALECT)
+        try:
+            rows = await self.conn.fetch(compiled.sql, *_args(compiled, params))
+        except Exception as exc:
+            raise _translated(exc) from exc
+        return [tuple(r) for r in rows]
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Execute a write; returns the number of rows affected."""
+        compiled = query.for_dialect(DIALECT)
+        try:
+            status = await self.conn.execute(compiled.sql, *_args(compiled, params))
+        except Exception as exc:
+            raise _translated(exc) from exc
+        return _count(status)
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Execute one write statement for each parameter set."""
+        compiled = query.for_dialect(DIALECT)
+        try:
+            await self.conn.executemany(compiled.sql, [_args(compiled, p) for p in rows])
+        except Exception as exc:
+            raise _translated(exc) from exc
+
+
+def _translated(exc: BaseException) -> BaseException:
+    if isinstance(exc, asyncio.CancelledError):
+        return exc
+    return translate(exc)
+
+
+class PgPool:
+    """The process's one pool, created on first use (so a server starts while PostgreSQL is
+    down, and answers 503 until it is back); broken connections are replaced by the pool."""
+
+    def __init__(self, config: PostgresConfig) -> None:
+        self.config = config
+        self._pool: asyncpg.Pool | None = None
+        self._creating: asyncio.Lock | None = None
+
+    async def pool(self) -> asyncpg.Pool:
+        """The pool (created once)."""
+        if self._pool is not None:
+            return self._pool
+        if self._creating is None:
+            self._creating = asyncio.Lock()
+        async with self._creating:
+            if self._pool is None:
+                cfg = self.config
+                statement_ms = str(int(cfg.timeout * 1000))
+                try:
+                    self._pool = await asyncpg.create_pool(
+                        cfg.url,
+                        min_size=0,
+                        max_size=cfg.pool_size,
+                        timeout=cfg.connect_timeout,
+                        command_timeout=cfg.timeout + 1,  # the server's timeouts come first
+                        max_inactive_connection_lifetime=60,
+                        reset=_reset,
+                        connection_class=PmConnection,
+                        server_settings={
+                            "statement_timeout": statement_ms,
+                            "lock_timeout": statement_ms,
+                            "idle_in_transaction_session_timeout": str(int(cfg.timeout * 4000)),
+                            "application_name": "pm-server",
+                        },
+                    )
+                except Exception as exc:
+                    raise _translated(exc) from exc
+        assert self._pool is not None  # noqa: S101 - set just above
+        return self._pool
+
+    async def acquire(self) -> PmConnection:
+        """A pooled connection, within the timeout (else Unavailable)."""
+        pool = await self.pool()
+        try:
+            # The pool's proxy forwards every attribute to the PmConnection it wraps.
+            conn = cast(PmConnection, await pool.acquire(timeout=self.config.timeout))
+        except Exception as exc:
+            raise _translated(exc) from exc
+        return conn
+
+    async def release(self, conn: PmConnection) -> None:
+        """Give a connection back (a broken one is closed and later replaced)."""
+        pool = self._pool
+        if pool is None:
+            return
+        try:
+            await pool.release(cast("PoolConnectionProxy[Any]", conn), timeout=self.config.timeout)
+        except Exception:
+            log.warning("releasing a connection failed", exc_info=True)
+
+    async def close(self) -> None:
+        """Close the pool (terminating connections that do not close in time)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), self.config.timeout)
+            except Exception:
+                pool.terminate()
+
+
+class PmConnection(asyncpg.Connection):
+    """A connection that remembers which tenant schema its session points at."""
+
+    pm_schema: str | None = None
+
+    def pm_point_at(self, schema: str | None) -> None:
+        """Note the session's schema (called through the pool's connection proxy)."""
+        self.pm_schema = schema
+
+
+async def _reset(conn: asyncpg.Connection) -> None:
+    """On release: end any transaction left open; keep the session's search_path."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+async def use_schema(conn: PmConnection, schema: str) -> None:
+    """Point the connection's session at `schema` (nothing to do when it already is)."""
+    if conn.pm_schema != schema:
+        conn.pm_point_at(None)
+        await conn.execute(f"SET search_path TO {quote_ident(schema)}")
+        conn.pm_point_at(schema)
+
+
+class PgReader:
+    """Reads of committed data: each statement on a pooled connection."""
+
+    __slots__ = ("pool", "schema")
+
+    def __init__(self, pool: PgPool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+
+    async def _conn(self) -> PmConnection:
+        conn = await self.pool.acquire()
+        try:
+            await use_schema(conn, self.schema)
+        except BaseException as exc:
+            await self.pool.release(conn)
+            raise _translated(exc) from exc
+        return conn
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        conn = await self._conn()
+        try:
+            return await PgExecutor(conn).one(query, params)
+        finally:
+            await self.pool.release(conn)
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        conn = await self._conn()
+        try:
+            return await PgExecutor(conn).all(query, params)
+        finally:
+            await self.pool.release(conn)
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
+
+class PgStore:
+    """One tenant's schema: reads on pooled connections, one unit of work per transaction."""
+
+    def __init__(self, tenant_id: str, pool: PgPool) -> None:
+        self.tenant_id = tenant_id
+        self.schema = schema_name(tenant_id)
+        self.pool = pool
+        self.leases = 0
+        self.write_lock = WriterLock()
+        self.commits = 0
+        self._reader = PgReader(pool, self.schema)
+        self._ident = quote_ident(self.schema)
+        self._key = lock_key(tenant_id)
+        self._conn: PmConnection | None = None
+
+    async def reader(self) -> PgReader:
+        """The executor for reads: committed data only, never blocked by writers."""
+        return self._reader
+
+    def transaction(self) -> UnitTransaction:
+        """`async with store.transaction() as ex:` — one unit of work, no events."""
+        return UnitTransaction(self)
+
+    async def begin_unit(self) -> PgExecutor:
+        """Take the writer's turn (in this process, then across instances) and BEGIN."""
+        await self.write_lock.acquire()
+        try:
+            conn = await self.pool.acquire()
+            # The wait for the tenant's lock counts from when this writer began waiting for
+            # its turn here: writers queued behind one that waits for another instance
+            # must not each wait a whole timeout in turn.
+            budget = self.write_lock.waiting_since + self.pool.config.timeout - time.monotonic()
+            try:
+                # One round trip: the transaction, the tenant's schema, the tenant's lock.
+                await conn.execute(
+                    f"BEGIN; SET LOCAL search_path TO {self._ident}; "
+                    f"SET LOCAL lock_timeout = {max(1, int(budget * 1000))}; "
+                    f"SELECT pg_advisory_xact_lock({self._key})"
+                )
+            except BaseException as exc:
+                await self.pool.release(conn)
+                raise _translated(exc) from exc
+        except BaseException:
+            self.write_lock.release()
+            raise
+        self._conn = conn
+        return PgExecutor(conn)
+
+    async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
+        """COMMIT (or ROLLBACK) the unit; `on_commit` runs before the next writer's turn."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            raise RuntimeError("end_unit without begin_unit")
+        try:
+            if not keep:
+                try:
+                    await conn.execute("ROLLBACK")
+                except Exception:  # the caller fails with its own error; the pool resets
+                    log.warning("rollback failed", exc_info=True)
+                return
+            try:
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                raise _translated(exc) from exc
+            self.commits += 1
+            if on_commit is not None:
+                try:
+                    on_commit()
+                except Exception:
+                    log.exception(
+                        "an after-commit hook failed", extra={"tenant_id": self.tenant_id}
+                    )
+        finally:
+            await self.pool.release(conn)
+            self.write_lock.release()
