@@ -7,18 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, drop_tenant_schemas
 from tests.live import LiveServer, running
 
 EXTRA_ENV = {"WS_RATE_PER_SECOND": "200", "WS_RATE_BURST": "400"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server for the module's tests (tests use distinct tenants or projects)."""
+def server(
+    tmp_path_factory: pytest.TempPathFactory, backend: str, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """One server for the module's tests (tests use distinct tenants or projects), on the
+    backend's storage engine."""
     data: Path = tmp_path_factory.mktemp("ws") / "data"
-    with running(data, SECRET, extra_env=EXTRA_ENV) as live:
-        yield live
+    env = dict(EXTRA_ENV)
+    url: str | None = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    if url is not None:
+        env["DATABASE_URL"] = url
+    try:
+        with running(data, SECRET, extra_env=env) as live:
+            yield live
+    finally:
+        if url is not None:
+            drop_tenant_schemas(url)
 
 
 @pytest.fixture
