@@ -6,6 +6,7 @@ import fcntl
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -18,6 +19,9 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's command API swaps module globals (`alembic.context`, `alembic.op`) in and out:
+# two runs in two threads at once break each other, so they take turns.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None, schema: str | None = None) -> Config:
@@ -51,7 +55,7 @@ def upgrade_sqlite(path: Path) -> None:
     """Migrate the SQLite database at `path` to head (blocking; run it off the loop)."""
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
     try:
-        with engine.begin() as conn:
+        with _ALEMBIC, engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
     finally:
         engine.dispose()
@@ -110,5 +114,6 @@ def render_upgrade(from_revision: str | None, dialect: str = "postgresql") -> st
     cfg.attributes["buffer"] = buffer
     cfg.attributes["dialect"] = dialect
     target = "head" if from_revision is None else f"{from_revision}:head"
-    command.upgrade(cfg, target, sql=True)
+    with _ALEMBIC:
+        command.upgrade(cfg, target, sql=True)
     return buffer.getvalue()

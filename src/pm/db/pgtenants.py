@@ -31,7 +31,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _REVISION = "SELECT version_num FROM {schema}.alembic_version"  # the schema is a quoted identifier
-_HAS_VERSION = "SELECT to_regclass($1) IS NOT NULL"
+# A plain catalog query (an MVCC read), not to_regclass: the relation cache of a session
+# that waited on an advisory lock may not yet know of a table another session just made.
+_HAS_VERSION = (
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 "
+    "AND tablename = 'alembic_version')"
+)
 _TENANT_SCHEMAS = (
     "SELECT table_schema FROM information_schema.tables WHERE table_name = 'alembic_version' "
     "AND table_schema NOT IN ('public', 'information_schema') ORDER BY table_schema"
@@ -140,34 +145,37 @@ class PostgresTenantManager:
         finally:
             await self.pool.release(conn)
 
-    def _blocking(self, work: Callable[[], Awaitable[T]]) -> T:
+    def _blocking(self, work: Callable[[PostgresTenantManager], Awaitable[T]]) -> T:
+        """Run `work` on a manager of its own, in a loop of its own (for the CLI)."""
+
         async def run() -> T:
+            manager = PostgresTenantManager(self.config)
             try:
-                return await work()
+                return await work(manager)
             finally:
-                await self.pool.close()
+                await manager.close()
 
         return asyncio.run(run())
 
     def provision(self, tenant_id: str) -> str:
         """Create (if missing) and migrate a tenant's schema; blocking, for the CLI."""
-        self._blocking(lambda: self._ensure(tenant_id, create=True))
+        self._blocking(lambda m: m._ensure(tenant_id, create=True))
         return f"schema {quote_ident(schema_name(tenant_id))}"
 
     def migrate_all(self) -> list[str]:
         """Upgrade every tenant schema to head; blocking, for the CLI."""
 
-        async def work() -> list[str]:
-            tenants = await self._tenants()
+        async def work(manager: PostgresTenantManager) -> list[str]:
+            tenants = await manager._tenants()
             for tenant_id in tenants:
-                await self._ensure(tenant_id, create=False)
+                await manager._ensure(tenant_id, create=False)
             return tenants
 
         return self._blocking(work)
 
     def known_tenants(self) -> list[str]:
         """Every tenant schema in the database; blocking, for the CLI."""
-        return self._blocking(self._tenants)
+        return self._blocking(lambda m: m._tenants())
 
     def start(self) -> None:
         """Nothing runs in the background: connections are opened on demand."""
@@ -180,7 +188,7 @@ class PostgresTenantManager:
 
 async def _revision(conn: PmConnection, schema: str) -> str | None:
     ident = quote_ident(schema)
-    if not await conn.fetchval(_HAS_VERSION, f"{ident}.alembic_version"):
+    if not await conn.fetchval(_HAS_VERSION, schema):
         return None
     value = await conn.fetchval(_REVISION.format(schema=ident))
     return None if value is None else str(value)

@@ -1,0 +1,176 @@
+"""The PostgreSQL engine on a real server: schemas on first use, gap-free seq across
+"instances", an outage answered 503 within the timeout, and recovery without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from pm.core.errors import TenantUnknown, Unauthenticated, Unavailable
+from pm.db.pgtenants import PostgresTenantManager
+from pm.db.postgres import PostgresConfig, schema_name
+from pm.db.query import sql
+from pm.db.repos import events
+from pm.server.app import create_app
+from pm.server.settings import Settings
+from tests.conftest import bearer, drop_tenant_schemas
+from tests.helpers import API, create_project
+
+pytestmark = pytest.mark.postgres
+
+INSERT = sql(
+    "INSERT INTO pm_llm_context (id, context_type, category, title, content, priority) "
+    "VALUES (:id, 'note', 'test', 't', 'c', 0)"
+)
+
+
+@pytest.fixture
+async def pg(pg_url: str) -> AsyncIterator[str]:
+    """The test database, its tenant schemas dropped afterwards."""
+    yield pg_url
+    await asyncio.to_thread(drop_tenant_schemas, pg_url)
+
+
+async def test_a_tenant_schema_is_created_once_however_many_open_it(pg: str) -> None:
+    managers = [PostgresTenantManager(PostgresConfig(pg)) for _ in range(3)]
+    stores = await asyncio.gather(*(m.get("first-use") for m in managers for _ in range(4)))
+    assert {s.schema for s in stores} == {"first-use"}
+    assert await asyncio.to_thread(managers[0].known_tenants) == ["first-use"]
+    for m in managers:
+        await m.close()
+
+
+async def test_unknown_tenants_are_refused_without_auto_create(pg: str) -> None:
+    manager = PostgresTenantManager(PostgresConfig(pg, auto_create=False))
+    with pytest.raises(TenantUnknown):
+        await manager.get("nobody")
+    await manager.close()
+    assert await asyncio.to_thread(manager.provision, "nobody") == 'schema "nobody"'
+    assert await asyncio.to_thread(manager.known_tenants) == ["nobody"]
+    assert await asyncio.to_thread(manager.migrate_all) == ["nobody"]
+
+
+@pytest.mark.parametrize("tenant", ["public", "information_schema", "pg_temp"])
+def test_names_postgresql_keeps_are_not_tenants(tenant: str) -> None:
+    with pytest.raises(Unauthenticated):
+        schema_name(tenant)
+
+
+async def test_seq_stays_gap_free_with_writers_on_several_instances(pg: str) -> None:
+    # Three managers stand for three server processes: each has its own pool and its own
+    # in-process writer lock, so only the tenant's advisory lock keeps them apart.
+    managers = [PostgresTenantManager(PostgresConfig(pg, pool_size=4)) for _ in range(3)]
+
+    async def write(manager: PostgresTenantManager, n: int) -> int:
+        store = await manager.get("seq")
+        ex = await store.begin_unit()
+        try:
+            await ex.run(INSERT, {"id": f"u{n}"})
+            stored = await events.append(ex, 0, "test", f"u{n}", None, (), (), "u", b"")
+        except BaseException:
+            await store.end_unit(keep=False)
+            raise
+        await store.end_unit(keep=True)
+        return stored.seq
+
+    seqs = await asyncio.gather(*(write(managers[n % 3], n) for n in range(60)))
+    assert sorted(seqs) == list(range(1, 61))
+    reader = await (await managers[0].get("seq")).reader()
+    assert await events.last_seq(reader) == 60
+    assert [e.seq for e in await events.since(reader, 50, 100)] == list(range(51, 61))
+    for m in managers:
+        await m.close()
+
+
+class Proxy:
+    """A TCP proxy in front of PostgreSQL that can be cut off (PostgreSQL "stopped")."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.links):
+            writer.transport.abort()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.links |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self.links -= {writer, up_writer}
+
+
+async def test_an_outage_answers_503_quickly_and_the_pool_recovers(
+    pg: str, settings: Settings
+) -> None:
+    proxy = Proxy(int(pg.rsplit(":", 1)[1].split("/")[0]))
+    await proxy.start()
+    url = pg.replace(pg.rsplit("@", 1)[1].split("/")[0], f"127.0.0.1:{proxy.port}")
+    app = create_app(
+        settings.model_copy(
+            update={
+                "database_url": SecretStr(url),
+                "database_timeout": 1.0,
+                "database_connect_timeout": 1.0,
+            }
+        )
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            project = await create_project(client, bearer())
+            await proxy.stop()
+            started = time.monotonic()
+            down = await asyncio.gather(
+                client.post(
+                    f"{API}/projects", json={"key": "DOWN", "title": "x"}, headers=bearer()
+                ),
+                client.get(f"{API}/projects/{project['id']}", headers=bearer()),
+                client.get("/ready"),
+            )
+            assert time.monotonic() - started < 10  # bounded by the timeouts, never a hang
+            for response in down:
+                assert response.status_code == 503, response.text
+                assert int(response.headers["retry-after"]) >= 1
+            await proxy.start()  # PostgreSQL is back on the same address
+            back = await client.get(f"{API}/projects/{project['id']}", headers=bearer())
+            assert back.status_code == 200
+            made = await client.post(
+                f"{API}/projects", json={"key": "BACK", "title": "x"}, headers=bearer()
+            )
+            assert made.status_code == 201
+            await proxy.stop()
+
+
+async def test_unavailable_is_what_a_lost_server_raises(pg: str) -> None:
+    manager = PostgresTenantManager(PostgresConfig("postgresql://postgres@127.0.0.1:9/none"))
+    with pytest.raises(Unavailable):
+        await manager.get("nowhere")
+    await manager.close()
