@@ -14,6 +14,7 @@ from typing import Any
 
 # Targets of the issue (ratios are to the baseline measured in the same run).
 RATIO_TARGETS = {"GET by id": 0.60, "POST create": 0.40, "PATCH status": 0.40}
+PG_TARGETS = {"GET by id": 0.50, "POST create": 0.25}  # storage on PostgreSQL (issue 12)
 TAIL_FACTOR = 5.0
 EXPORT_RSS_SLACK_MB = 8.0  # an export of 100k items may peak this much above one of 10k
 WEBHOOK_RATIO = 0.9  # POST throughput with 10 subscriptions, as a share of none
@@ -422,6 +423,36 @@ def sync_rows(s: dict[str, Any]) -> list[Row]:
             met=growth[large] <= growth[small] + EXPORT_RSS_SLACK_MB,
         )
     )
+
+
+def postgres_rows(pg: dict[str, Any]) -> list[Row]:
+    """GET and POST with storage on PostgreSQL, against their baselines of the same run."""
+    if "skipped" in pg:
+        return [Row("PostgreSQL rows", f"skipped: {pg['skipped']}")]
+    rounds = pg["rounds"]
+
+    def series(name: str, key: str) -> list[float]:
+        return [next(r[key] for r in rnd if r["name"] == name) for rnd in rounds]
+
+    out = []
+    for name, target in PG_TARGETS.items():
+        base = "baseline " + name.split()[0]
+        pairs = zip(series(name, "rps"), series(base, "rps"), strict=True)
+        ratio = median([a / b if b else 0.0 for a, b in pairs])
+        errors = sum(series(name, "errors"))
+        failed = f" ({errors:.0f} errors)" if errors else ""
+        out.append(
+            Row(
+                f"{name} (PostgreSQL)",
+                f"{_f(median(series(name, 'rps')), 0)} req/s{failed}",
+                baseline=f"{_f(median(series(base, 'rps')), 0)} req/s",
+                ratio=_f(ratio),
+                p50=_f(median(series(name, "p50_ms"))),
+                p99=_f(median(series(name, "p99_ms"))),
+                target=f"ratio ≥ {target:.2f}",
+                met=ratio >= target and not errors,
+            )
+        )
     return out
 
 
@@ -456,6 +487,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out += rest_rows(results["rest"])
     if "planning" in results:
         out += planning_rows(results["planning"])
+    if "postgres" in results:
+        out += postgres_rows(results["postgres"])
     if "ws" in results:
         out += ws_rows(results["ws"])
     if "tenants" in results:

@@ -24,7 +24,19 @@ from typing import Any
 
 import httpx
 
-from bench import bulk, planning, report, rest, seed, sync, tenants, webhooks, workers, wsfanout
+from bench import (
+    bulk,
+    planning,
+    postgres,
+    report,
+    rest,
+    seed,
+    sync,
+    tenants,
+    webhooks,
+    workers,
+    wsfanout,
+)
 from bench.servers import (
     ROOT,
     can_pin,
@@ -37,7 +49,7 @@ from bench.servers import (
 )
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("rest", "planning", "ws", "tenants", "workers", "bulk", "sync", "webhooks")
+SECTIONS = ("rest", "postgres", "planning", "ws", "tenants", "workers", "bulk", "sync", "webhooks")
 FLOODER = "flooder"  # the user of the flooding client, a viewer of the fan-out project
 FLOOD_SUBSCRIBERS = 100  # compared with the 100-subscriber latency of the same run
 
@@ -208,6 +220,18 @@ def main(argv: list[str] | None = None) -> None:
                 results["rest"] = rest.run(work, runs, duration, warmup, large=100_000)
             elif section == "planning":
                 results["planning"] = planning.run(work, runs, duration, warmup)
+            elif section == "postgres":
+                why_not = postgres.reachable()
+                results["postgres"] = (
+                    {"skipped": why_not}
+                    if why_not
+                    else postgres.run(
+                        work,
+                        runs=runs,
+                        duration=duration,
+                        warmup=warmup,
+                    )
+                )
             elif section == "ws":
                 results["ws"] = run_ws(work, args.quick)
             elif section == "workers":

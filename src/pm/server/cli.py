@@ -164,6 +164,58 @@ def tenant_create(tenant: str, env_file: EnvFile = None) -> None:
     typer.echo(f"tenant {tenant} ready at {path}")
 
 
+@tenant_cli.command("copy")
+def tenant_copy(
+    source: Annotated[
+        str, typer.Option("--from", help="sqlite:TENANT (under DB_PATH) or sqlite:PATH/main.db")
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option("--to", help="postgresql://user@host:port/db (default: DATABASE_URL)"),
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="The tenant id on the target (default: the source's)")
+    ] = None,
+    env_file: EnvFile = None,
+) -> None:
+    """Copy a tenant's SQLite database into a new schema on PostgreSQL (every row, every seq)."""
+    import asyncio
+
+    from pm.db.copy import sqlite_to_postgres
+
+    settings = _settings(env_file)
+    try:
+        path, source_tenant = _sqlite_source(source, settings.db_path)
+        url = target or (
+            settings.database_url.get_secret_value() if settings.database_url else None
+        )
+        if url is None or not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("--to must be a postgresql:// URL (or set DATABASE_URL)")
+        tenant_id = tenant or source_tenant
+        if tenant_id is None:
+            raise ValueError("--tenant is needed when --from names a file")
+        copied = asyncio.run(sqlite_to_postgres(path, url, tenant_id))
+    except Exception as exc:
+        typer.echo(f"pm-server: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    rows = sum(copied.values())
+    typer.echo(f"tenant {tenant_id} copied to PostgreSQL: {rows} rows in {len(copied)} tables")
+
+
+def _sqlite_source(spec: str, db_path: Path) -> tuple[Path, str | None]:
+    """The file of `sqlite:TENANT` or `sqlite:PATH`, and the tenant id when one was named."""
+    from pm.core.tenants import TENANT_PATTERN
+
+    if not spec.startswith("sqlite:"):
+        raise ValueError("--from must be sqlite:TENANT or sqlite:PATH")
+    rest = spec.removeprefix("sqlite:")
+    named = TENANT_PATTERN.fullmatch(rest) and not rest.endswith(".db")
+    path = db_path / "tenants" / rest / "main.db" if named else Path(rest)
+    if not path.is_file():
+        raise ValueError(f"no SQLite database at {path}")
+    return path, rest if named else None
+
+
 def main() -> None:
     """Console-script entry point."""
     sys.exit(cli())
