@@ -270,11 +270,32 @@ def check_file(path: Path) -> list[str]:
     return failures
 
 
-def start_ours(data_dir: Path, secret: str) -> LiveServer:
+def check_postgres(url: str) -> list[str]:
+    """The tenant's event stream on PostgreSQL, without gaps."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        low, high, count = db.execute(
+            f'SELECT MIN(seq), MAX(seq), COUNT(*) FROM "{TENANT}".pm_events'  # noqa: S608
+        ).fetchone() or (None, None, 0)
+    if count and high - low + 1 != count:
+        return [f"event stream has gaps: {count} events in {low}..{high}"]
+    return []
+
+
+def check_store(data_dir: Path, database_url: str | None) -> list[str]:
+    """The tenant's storage is sound (its SQLite file, or its schema on PostgreSQL)."""
+    if database_url is not None:
+        return check_postgres(database_url)
+    return check_file(data_dir / "tenants" / TENANT / "main.db")
+
+
+def start_ours(data_dir: Path, secret: str, database_url: str | None = None) -> LiveServer:
     """Start a server and make sure the one answering is ours (the port was free when picked,
     but another process may have bound it first; its server would refuse our secret)."""
+    env = {"DATABASE_URL": database_url} if database_url else None
     for _ in range(3):
-        server = start(data_dir, secret)
+        server = start(data_dir, secret, extra_env=env)
         probe = httpx.get(f"{server.url}{API}/projects", headers=headers(secret), timeout=30)
         if probe.status_code == 200 and server.process.poll() is None:
             return server
@@ -294,12 +315,17 @@ def kill_round(
 
 
 def check_round(
-    server: LiveServer, data_dir: Path, ledger: Ledger, report: Report, unanswered: list[Write]
+    server: LiveServer,
+    data_dir: Path,
+    ledger: Ledger,
+    report: Report,
+    unanswered: list[Write],
+    database_url: str | None = None,
 ) -> list[str]:
     """After the restart: retry what went unanswered, then compare server and ledger."""
     failures = retry(server, ledger, unanswered, report)
     failures += verify(server, ledger)
-    failures += check_file(data_dir / "tenants" / TENANT / "main.db")
+    failures += check_store(data_dir, database_url)
     return failures
 
 
@@ -313,18 +339,21 @@ def setup(server: LiveServer, secret: str) -> Ledger:
     return Ledger(response.json()["id"], secret)
 
 
-def run_rounds(data_dir: Path, secret: str, rounds: int, seed: int) -> Report:
-    """Run crash rounds on one data directory; stops at the first round that fails."""
+def run_rounds(
+    data_dir: Path, secret: str, rounds: int, seed: int, database_url: str | None = None
+) -> Report:
+    """Run crash rounds on one data directory (or database); stops at the first round that
+    fails."""
     rng = random.Random(seed)
     report = Report(seed)
     began = time.monotonic()
-    server = start_ours(data_dir, secret)
+    server = start_ours(data_dir, secret, database_url)
     try:
         ledger = setup(server, secret)
         for n in range(rounds):
             unanswered, failures = kill_round(server, ledger, report, f"r{n}", rng)
-            server = start_ours(data_dir, secret)
-            failures += check_round(server, data_dir, ledger, report, unanswered)
+            server = start_ours(data_dir, secret, database_url)
+            failures += check_round(server, data_dir, ledger, report, unanswered, database_url)
             report.rounds += 1
             if failures:
                 report.failures = [f"round {n}: {f}" for f in failures]
@@ -333,7 +362,5 @@ def run_rounds(data_dir: Path, secret: str, rounds: int, seed: int) -> Report:
     finally:
         stop(server)
         report.seconds = time.monotonic() - began
-    report.failures += [
-        f"after stop: {f}" for f in check_file(data_dir / "tenants" / TENANT / "main.db")
-    ]
+    report.failures += [f"after stop: {f}" for f in check_store(data_dir, database_url)]
     return report

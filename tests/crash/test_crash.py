@@ -30,10 +30,10 @@ SEED = int(os.environ.get("CRASH_SEED", str(random.randrange(2**32))))
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(60 + 15 * ROUNDS)
-def test_acknowledged_writes_survive_kill_9(data_dir: Path) -> None:
+@pytest.mark.timeout(120 + 30 * ROUNDS)  # server restarts are slow on a loaded machine
+def test_acknowledged_writes_survive_kill_9(data_dir: Path, database_url: str | None) -> None:
     # A secret of its own: a server of another test that took a freed port refuses it.
-    report = run_rounds(data_dir, f"{SECRET}-{uuid.uuid4()}", ROUNDS, SEED)
+    report = run_rounds(data_dir, f"{SECRET}-{uuid.uuid4()}", ROUNDS, SEED, database_url)
     print(f"\n{report.summary()}")
     assert report.failures == [], "\n".join([report.summary(), *report.failures])
     assert report.rounds == ROUNDS
