@@ -307,6 +307,57 @@ class PgReader:
         raise RuntimeError("a reader does not write")
 
 
+class PgSnapshot:
+    """A reader that sees one snapshot (REPEATABLE READ, read only) on a connection of its
+    own, taken at its first statement and given back when `close` is called."""
+
+    __slots__ = ("_conn", "_ending", "_ident", "pool")
+
+    def __init__(self, pool: PgPool, schema: str) -> None:
+        self.pool = pool
+        self._ident = quote_ident(schema)
+        self._conn: PmConnection | None = None
+        self._ending: set[asyncio.Task[None]] = set()
+
+    async def _get(self) -> PmConnection:
+        if self._conn is None:
+            conn = await self.pool.acquire()
+            try:
+                await conn.execute(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                    f"SET LOCAL search_path TO {self._ident}"
+                )
+            except BaseException as exc:
+                await self.pool.release(conn)
+                raise _translated(exc) from exc
+            self._conn = conn
+        return self._conn
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        return await PgExecutor(await self._get()).one(query, params)
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        return await PgExecutor(await self._get()).all(query, params)
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Snapshots do not write."""
+        raise RuntimeError("a snapshot does not write")
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Snapshots do not write."""
+        raise RuntimeError("a snapshot does not write")
+
+    def close(self) -> None:
+        """End the snapshot (its connection goes back to the pool in the background)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            task = asyncio.get_running_loop().create_task(self.pool.release(conn))
+            self._ending.add(task)  # the pool's reset rolls the snapshot back
+            task.add_done_callback(self._ending.discard)
+
+
 class PgStore:
     """One tenant's schema: reads on pooled connections, one unit of work per transaction."""
 
@@ -325,6 +376,11 @@ class PgStore:
     async def reader(self) -> PgReader:
         """The executor for reads: committed data only, never blocked by writers."""
         return self._reader
+
+    def snapshot(self) -> tuple[PgSnapshot, Callable[[], None]]:
+        """A reader that sees one snapshot until the returned function is called."""
+        snap = PgSnapshot(self.pool, self.schema)
+        return snap, snap.close
 
     def transaction(self) -> UnitTransaction:
         """`async with store.transaction() as ex:` — one unit of work, no events."""

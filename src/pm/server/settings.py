@@ -110,6 +110,7 @@ class Settings(BaseSettings):
             if len(parts) > 20:
                 raise ValueError("at most 20 retries")
             return tuple(int(p) for p in parts)
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod
