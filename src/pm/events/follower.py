@@ -26,6 +26,7 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pm.db.repos import events as event_repo
 from pm.db.repos.events import StoredEvent
@@ -37,6 +38,16 @@ log = logging.getLogger(__name__)
 
 READ_BATCH = 500  # events read from the stream at a time while catching up
 RETRY_DELAY = 0.05  # seconds before a failed catch-up read is tried again
+
+
+class Broadcast(Protocol):
+    """Tells other instances of this process's commits (pm.events.broadcast)."""
+
+    def publish(self, tenant_id: str, events: Sequence[StoredEvent]) -> None:
+        """Send a local commit's events (never blocks)."""
+
+    def following(self, tenant_id: str) -> None:
+        """The set of followed tenants changed (this one came or went)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -61,6 +72,7 @@ class Follower:
         self.followed: dict[str, Followed] = {}
         self._starting: dict[str, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.broadcast: Broadcast | None = None
         hub.stream = self
 
     async def follow(self, tenant_id: str) -> None:
@@ -79,6 +91,8 @@ class Follower:
             try:
                 self.followed[tenant_id] = await self._start(tenant_id)
                 pending.set_result(None)
+                if self.broadcast is not None:
+                    self.broadcast.following(tenant_id)
             except BaseException as exc:
                 pending.set_exception(exc)
                 pending.exception()  # retrieved: each waiter starts again or fails itself
@@ -104,17 +118,35 @@ class Follower:
             followed.active = False
             if not followed.reading:
                 self.manager.release(followed.store)
+            if self.broadcast is not None:
+                self.broadcast.following(tenant_id)
 
     def offer(self, tenant_id: str, events: Sequence[StoredEvent]) -> None:
         """Events this process just committed (in seq order); the unit of work's publisher."""
+        if self.broadcast is not None:
+            self.broadcast.publish(tenant_id, events)
         followed = self.followed.get(tenant_id)
-        if followed is None:
-            return  # nobody here subscribes to the tenant
-        if events[0].seq == followed.delivered + 1:
-            followed.delivered = events[-1].seq
-            self.hub.publish(tenant_id, events)
-        elif events[-1].seq > followed.delivered:
-            self.notify(tenant_id)  # another process committed first: read the hole
+        if followed is not None:  # else nobody here subscribes to the tenant
+            self._take(followed, events)
+
+    def receive(self, tenant_id: str, events: Sequence[StoredEvent]) -> None:
+        """Events another process committed (in seq order), as a notifier brought them."""
+        followed = self.followed.get(tenant_id)
+        if followed is not None:
+            self._take(followed, events)
+
+    def _take(self, followed: Followed, events: Sequence[StoredEvent]) -> None:
+        """Deliver events that follow on from the last delivered; read any hole first."""
+        delivered = followed.delivered
+        if events[0].seq != delivered + 1:
+            if events[-1].seq <= delivered:
+                return  # delivered already
+            events = [e for e in events if e.seq > delivered]
+            if events[0].seq != delivered + 1:
+                self.notify(followed.tenant_id)  # another process committed in between
+                return
+        followed.delivered = events[-1].seq
+        self.hub.publish(followed.tenant_id, events)
 
     def notify(self, tenant_id: str) -> None:
         """The tenant's stream may have grown: read what is new (in the background)."""

@@ -30,6 +30,7 @@ from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
+from pm.events.broadcast import RedisBroadcast
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
 from pm.metrics import Metrics
@@ -211,6 +212,8 @@ def create_app(
         fan_out = counting(fan_out, metrics)
     if on_event is not None:
         fan_out = with_event_hook(fan_out, on_event)
+    # With BROADCAST_URL, instances (on any machine) tell each other over Redis pub/sub.
+    broadcast = RedisBroadcast(follower, settings.broadcast_url) if settings.broadcast_url else None
     tenancy = Tenancy(
         manager,
         webhooks.fan_out(fan_out, deliveries.notify),
@@ -242,6 +245,7 @@ def create_app(
             follower,
             poller,
             metrics,
+            broadcast,
             owns_manager=connection_manager is None,
             mcp=lambda: mcp,
             heap=heap,
@@ -273,6 +277,7 @@ def _lifespan(
     follower: Follower,
     poller: DataVersionPoller | None,
     metrics: Metrics | None,
+    broadcast: RedisBroadcast | None,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
     heap: FreezePolicy,
@@ -286,6 +291,8 @@ def _lifespan(
         if poller is not None:
             poller.start()
         deliveries.start()
+        if broadcast is not None:
+            broadcast.start()
         try:
             endpoint = mcp()
             async with (
@@ -300,6 +307,8 @@ def _lifespan(
                 await reclaimer
             if poller is not None:
                 await poller.close()
+            if broadcast is not None:
+                await broadcast.close()
             await follower.close()
             if owns_manager:
                 await manager.close()

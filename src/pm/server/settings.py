@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     server_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to be reachable
     server_port: int = Field(3000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=256)
+    broadcast_url: str | None = None
     db_path: Path = Path("./data")
     # Unset: SQLite files under DB_PATH. postgresql://user@host:port/db: a schema per tenant.
     database_url: SecretStr | None = None
@@ -119,6 +120,15 @@ class Settings(BaseSettings):
             return None
         if isinstance(value, str) and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql://user@host:port/database URL")
+        return value
+
+    @field_validator("broadcast_url", mode="before")
+    @classmethod
+    def _broadcast_scheme(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a Redis URL: redis://host:port/db (or rediss://, unix://)")
         return value
 
     @field_validator("log_level", mode="before")

@@ -16,8 +16,10 @@ import pytest
 from pm.core.actor import Actor
 from pm.core.enums import WorkItemType
 from pm.db.tenants import StorageConfig, TenantConnectionManager
+from pm.events.broadcast import decode, encode
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub, Topics
+from pm.service import events as events_svc
 from pm.service import projects
 from pm.service import work_items as items
 from pm.service.uow import Tenancy
@@ -141,3 +143,24 @@ async def test_the_last_subscriber_leaving_stops_following_and_frees_the_store(
     pair.hub.unsubscribe(TENANT, pair.collector, Topics(project_ids=frozenset({pair.project})))
     assert TENANT not in pair.follower.followed
     assert store.leases == 0
+
+
+async def test_a_broadcast_message_is_delivered_as_it_is_or_after_its_hole(pair: Pair) -> None:
+    await _item(pair.remote, pair.project)
+    await _item(pair.remote, pair.project)
+    async with pair.remote.reading(ALICE) as reader:
+        page = await events_svc.since(reader, 0, 100)
+    first, second = page.events[-2:]
+    # As it came over the wire (encoded and decoded), after a hole: the hole is read first.
+    origin, decoded = decode(encode(b"other", [second]))
+    assert origin == b"other"
+    assert decoded == [second]
+    pair.follower.receive(TENANT, decoded)
+    await _until(pair.collector, 2)
+    assert pair.collector.seqs == [first.seq, second.seq]
+    # The next one is delivered at once, with no read.
+    await _item(pair.remote, pair.project)
+    async with pair.remote.reading(ALICE) as reader:
+        (third,) = (await events_svc.since(reader, second.seq, 10)).events
+    pair.follower.receive(TENANT, [third])
+    assert pair.collector.seqs == [first.seq, second.seq, third.seq]

@@ -1,0 +1,138 @@
+"""BROADCAST_URL: two instances on one database, events over Redis, across a Redis restart.
+
+Each test starts its own redis-server on a free port (so nobody else's Redis is touched),
+and two `pm-server` processes sharing one DB_PATH stand for two machines sharing a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import SECRET, token
+from tests.live import LiveServer, free_port, running
+from tests.wsclient import WsClient, subscribe
+
+REDIS = shutil.which("redis-server")
+pytestmark = [
+    pytest.mark.skipif(REDIS is None, reason="redis-server is not installed"),
+    pytest.mark.xdist_group("workers"),
+]
+TENANT = "bcast"
+
+
+class RedisServer:
+    """A throw-away redis-server on its own port (no persistence)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        assert REDIS is not None
+        argv = [REDIS, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.process = subprocess.Popen(
+            [*argv, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while self.cli("PING") != "PONG":
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip()
+
+    def subscribers(self, channel: str) -> int:
+        lines = self.cli("PUBSUB", "NUMSUB", channel).splitlines()
+        return int(lines[1]) if len(lines) == 2 else 0
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+def _rest(server: LiveServer) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token(TENANT)}"}
+    return httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=10)
+
+
+def _write(http: httpx.Client, project: str, count: int, tag: str) -> None:
+    for n in range(count):
+        created = http.post(
+            f"/projects/{project}/work-items", json={"item_type": "task", "title": f"{tag}{n}"}
+        )
+        assert created.status_code == 201, created.text
+
+
+def _until(check: object, wait: float = 15) -> None:
+    deadline = time.monotonic() + wait
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+async def test_events_written_on_one_instance_reach_the_other_across_a_redis_restart(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    env = {"BROADCAST_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
+    data = tmp_path / "data"
+    channel = f"pm:events:{TENANT}"
+    with (
+        running(data, SECRET, extra_env=env) as there,
+        running(data, SECRET, extra_env=env) as here,
+        _rest(there) as http,
+    ):
+        created = http.post("/projects", json={"key": "BCAST", "title": "Broadcast"})
+        assert created.status_code == 201, created.text
+        project = created.json()["id"]
+        remote = await WsClient.open(f"ws://127.0.0.1:{here.port}/ws", token(TENANT))
+        local = await WsClient.open(f"ws://127.0.0.1:{there.port}/ws", token(TENANT))
+        base = (await remote.request("subscribe", subscribe([project]))).subscription_confirmed
+        await local.request("subscribe", subscribe([project]))
+        await asyncio.to_thread(_until, lambda: redis_server.subscribers(channel) == 2)
+
+        await asyncio.to_thread(_write, http, project, 10, "before")
+        redis_server.stop()
+        await asyncio.to_thread(_write, http, project, 10, "during")  # writes still succeed
+        during = await local.events(20)  # and the writer's own subscribers get them at once
+        redis_server.start()
+        # Both instances resubscribe on their own.
+        await asyncio.to_thread(_until, lambda: redis_server.subscribers(channel) == 2)
+        await asyncio.to_thread(_write, http, project, 10, "after")
+
+        stream = http.get(
+            "/events", params={"since_seq": base.current_seq, "project_id": project}
+        ).json()
+        expected = [e["seq"] for e in stream["events"]]
+        assert len(expected) == 30
+        assert [e.seq for e in during] == expected[:20]
+        assert [e.seq for e in await local.events(10)] == expected[20:]
+        assert [e.seq for e in await remote.events(30, wait=15)] == expected
+        assert await remote.silent(0.3)
+        await remote.close()
+        await local.close()
