@@ -64,3 +64,23 @@ def test_env_file_is_read_and_must_exist(tmp_path: Path) -> None:
     assert load_settings(env).server_port == 4123
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "missing.env")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("WORKERS", "0"), ("WORKERS", "two"), ("BROADCAST_URL", "http://r:6379")]
+)
+def test_bad_workers_or_broadcast_url_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_broadcast_url_takes_redis_urls_and_empty_means_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BROADCAST_URL", "redis://:secret@cache:6379/2")
+    assert load_settings().broadcast_url == "redis://:secret@cache:6379/2"
+    monkeypatch.setenv("BROADCAST_URL", "")
+    assert load_settings().broadcast_url is None
