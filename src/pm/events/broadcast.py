@@ -29,6 +29,7 @@ import orjson
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from pm.core.records import field_values
 from pm.db.repos.events import StoredEvent
 from pm.events.follower import Follower
 
@@ -42,22 +43,15 @@ MAX_QUEUED = 10_000  # messages held for Redis at most (older ones are dropped f
 POLL = 0.02  # seconds the subscriber waits for a message before looking at its work
 
 
+_FIELDS = field_values(StoredEvent)  # seq, created_at, ..., user_id, body: in this order
+
+
 def encode(origin: bytes, events: Sequence[StoredEvent]) -> bytes:
-    """A message: the publishing instance, then the events (bodies in base64)."""
-    rows = [
-        [
-            e.seq,
-            e.created_at,
-            e.kind,
-            e.entity_id,
-            e.project_id,
-            e.sprint_ids,
-            e.work_item_ids,
-            e.user_id,
-            base64.b64encode(e.body).decode(),
-        ]
-        for e in events
-    ]
+    """A message: the publishing instance, then the events' fields (bodies in base64)."""
+    rows = []
+    for event in events:
+        *head, body = _FIELDS(event)
+        rows.append([*head, base64.b64encode(body).decode()])
     return origin + b" " + orjson.dumps(rows)
 
 
