@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,7 @@ def _write_until(http: PinnedHttp, project: str, stop: threading.Event, acked: l
             status, body = http.call(
                 "POST", f"/projects/{project}/work-items", {"item_type": "task", "title": f"k{n}"}
             )
-        except (OSError, ValueError):  # the worker died under the request
+        except (OSError, ValueError, HTTPException):  # the worker died under it
             return
         assert status == 201, body
         acked.append(body["id"])
