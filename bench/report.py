@@ -353,21 +353,35 @@ def workers_rows(w: dict[str, Any]) -> list[Row]:
                 ratio >= target and not errors,
             )
         )
-    latency = w["events"]["latency"]
+    rate = f"{w['rate']:g} events/s"
+    rows.append(
+        _fanout_row(
+            f"2 workers: events across workers, {w['subscribers']} subscribers, {rate}",
+            w["events"]["latency"],
+        )
+    )
+    if "instances" in w:
+        rows.append(
+            _fanout_row(
+                f"2 instances over Redis: {w['instance_subscribers']:,} subscribers split, {rate}",
+                w["instances"]["latency"],
+            )
+        )
+    return rows
+
+
+def _fanout_row(name: str, latency: list[dict[str, Any]]) -> Row:
     lost = sum(x["lost"] + x["reordered"] + x["closed"] for x in latency)
     delivered = sum(x["deliveries"] for x in latency)
     p99 = median([x["p99_ms"] for x in latency])
-    rows.append(
-        Row(
-            f"2 workers: events across workers, {w['subscribers']} subscribers × {w['rate']:g}/s",
-            f"{lost} lost or reordered in {delivered:,} deliveries",
-            p50=_f(median([x["p50_ms"] for x in latency])),
-            p99=_f(p99),
-            target=f"p99 ≤ {WS_P99_MS:g} ms, none lost",
-            met=p99 <= WS_P99_MS and lost == 0,
-        )
+    return Row(
+        name,
+        f"{lost} lost or reordered in {delivered:,} deliveries",
+        p50=_f(median([x["p50_ms"] for x in latency])),
+        p99=_f(p99),
+        target=f"p99 ≤ {WS_P99_MS:g} ms, none lost",
+        met=p99 <= WS_P99_MS and lost == 0,
     )
-    return rows
 
 
 def bulk_rows(b: dict[str, Any], rest: dict[str, Any] | None) -> list[Row]:

@@ -9,12 +9,21 @@
   holds the subscriber — and those are the slow half (the other worker notices the commit
   by polling), so the p99 over every delivery is a p98 of the crossing ones.
 
+- With redis-server installed: two instances (WORKERS=1 each) sharing the database and a
+  Redis (BROADCAST_URL), 1,000 subscribers split over them, the driver writing to the
+  first at 20 creations/s: half the deliveries cross from one instance to the other over
+  Redis pub/sub. (SQLite shared on this machine; PostgreSQL once it is on main.)
+
 Neither the servers nor the load processes are pinned here (a second worker needs the
 second core), so the load shares the cores with the servers, equally in both cases.
 """
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,11 +33,73 @@ import httpx
 from bench import seed, wsfanout
 from bench.load import COUNTER, Job, Request, Scenario, run_separately
 from bench.rest import CREATE_BODY
-from bench.servers import start_pm, stop, token
+from bench.servers import free_port, start_pm, stop, token
 
 TENANT = "workers"
 SUBSCRIBERS = 100
+INSTANCE_SUBSCRIBERS = 1000
 RATE = 20.0
+
+
+class Redis:
+    """A throw-away redis-server on a free port (no persistence), for the instances."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self.process = subprocess.Popen(
+            [*argv, "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        """Its BROADCAST_URL."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        """Stop it."""
+        self.process.kill()
+        self.process.wait()
+
+
+def instances(work: Path, data: Path, fan: str, quick: bool) -> dict[str, Any]:
+    """1,000 subscribers split over two instances sharing the database and a Redis; the
+    driver writes to the first, so half the deliveries cross over Redis."""
+    redis = Redis()
+    servers = []
+    try:
+        env = {"BROADCAST_URL": redis.url}
+        servers = [start_pm(data, work, env, pinned=False) for _ in range(2)]
+        spec = wsfanout.Spec(
+            "127.0.0.1",
+            servers[0].port,
+            INSTANCE_SUBSCRIBERS,
+            fan,
+            token(TENANT),
+            [token(TENANT, f"u{i}") for i in range(INSTANCE_SUBSCRIBERS)],
+            rate=RATE,
+            duration=2.0 if quick else 3.0,
+            runs=1 if quick else 3,
+            saturation=False,
+            client_ports=[s.port for s in servers],
+        )
+        return wsfanout.run_separately(spec, work / "instances-ws.json", pinned=False)
+    finally:
+        for server in servers:
+            stop(server)
+        redis.stop()
 
 
 def _seed(work: Path, data: Path) -> tuple[list[str], str, str]:
@@ -43,7 +114,8 @@ def _seed(work: Path, data: Path) -> tuple[list[str], str, str]:
             fan = seed.create_project(client, "FANW", "Fan-out across workers")[
                 "id"
             ]  # bench drives
-            seed.add_members(client, fan, [f"u{i}" for i in range(SUBSCRIBERS)], "viewer")
+            viewers = [f"u{i}" for i in range(INSTANCE_SUBSCRIBERS)]
+            seed.add_members(client, fan, viewers, "viewer")
     finally:
         stop(pm)
     return ids, posts, fan
@@ -109,4 +181,8 @@ def run(work: Path, quick: bool) -> dict[str, Any]:
         events = wsfanout.run_separately(spec, work / "workers-ws.json", pinned=False)
     finally:
         stop(pm)
-    return {"rounds": rounds, "events": events, "subscribers": SUBSCRIBERS, "rate": RATE}
+    out = {"rounds": rounds, "events": events, "subscribers": SUBSCRIBERS, "rate": RATE}
+    if shutil.which("redis-server"):
+        out["instances"] = instances(work, data, fan, quick)
+        out["instance_subscribers"] = INSTANCE_SUBSCRIBERS
+    return out

@@ -223,6 +223,7 @@ class Spec:
     server_pid: int = 0  # to tell how busy the server was (0: unknown)
     flood_token: str = ""  # a client of this token floods during the latency phases
     saturation: bool = True  # False: the latency phases only
+    client_ports: list[int] = field(default_factory=list)  # subscribers spread over these
     garbage_every: int = 8  # one flood frame in this many is not protobuf
 
 
@@ -518,10 +519,14 @@ async def run(spec: Spec) -> dict[str, Any]:
     tally_ref = [Tally()]
     started = time.perf_counter()
     clients: list[Client] = []
+    ports = spec.client_ports or [spec.port]  # the driver always writes to spec.port
     for i in range(0, spec.clients, 50):
         batch = spec.client_tokens[i : i + 50]
         clients += await asyncio.gather(
-            *(open_client(spec.host, spec.port, t, tally_ref, spec.project_id) for t in batch)
+            *(
+                open_client(spec.host, ports[(i + k) % len(ports)], t, tally_ref, spec.project_id)
+                for k, t in enumerate(batch)
+            )
         )
     connect_s = time.perf_counter() - started
     conns = [await connect(spec.host, spec.port) for _ in range(spec.concurrency)]
