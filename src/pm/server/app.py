@@ -9,6 +9,7 @@ import pkgutil
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import ModuleType
+from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -30,7 +31,6 @@ from pm.auth.jwt import JwtConfig, TokenVerifier
 from pm.auth.secrets import load_or_create_secret
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
-from pm.events.broadcast import RedisBroadcast
 from pm.events.follower import DataVersionPoller, Follower
 from pm.events.hub import Hub
 from pm.metrics import Metrics
@@ -48,6 +48,17 @@ from pm.ws.context import WsServices
 from pm.ws.endpoint import WsRuntime, websocket_endpoint
 from pm.ws.limits import WsLimits
 from pm.ws.registry import ConnectionRegistry
+
+
+class Broadcaster(Protocol):
+    """The background work of a broadcast (pm.events.broadcast.RedisBroadcast)."""
+
+    def start(self) -> None:
+        """Start (from a running loop)."""
+
+    async def close(self) -> None:
+        """Stop."""
+
 
 API_PREFIX = "/api/v1"
 READY_TENANT = "default"
@@ -213,7 +224,11 @@ def create_app(
     if on_event is not None:
         fan_out = with_event_hook(fan_out, on_event)
     # With BROADCAST_URL, instances (on any machine) tell each other over Redis pub/sub.
-    broadcast = RedisBroadcast(follower, settings.broadcast_url) if settings.broadcast_url else None
+    broadcast: Broadcaster | None = None
+    if settings.broadcast_url:
+        from pm.events.broadcast import RedisBroadcast  # redis is imported only when used
+
+        broadcast = RedisBroadcast(follower, settings.broadcast_url)
     tenancy = Tenancy(
         manager,
         webhooks.fan_out(fan_out, deliveries.notify),
@@ -277,7 +292,7 @@ def _lifespan(
     follower: Follower,
     poller: DataVersionPoller | None,
     metrics: Metrics | None,
-    broadcast: RedisBroadcast | None,
+    broadcast: Broadcaster | None,
     owns_manager: bool,
     mcp: Callable[[], McpEndpoint | None],
     heap: FreezePolicy,
