@@ -50,8 +50,8 @@ def encode(origin: bytes, events: Sequence[StoredEvent]) -> bytes:
     """A message: the publishing instance, then the events' fields (bodies in base64)."""
     rows = []
     for event in events:
-        *head, body = _FIELDS(event)
-        rows.append([*head, base64.b64encode(body).decode()])
+        *head, _ = _FIELDS(event)
+        rows.append([*head, base64.b64encode(event.body).decode()])
     return origin + b" " + orjson.dumps(rows)
 
 
