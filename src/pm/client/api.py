@@ -67,6 +67,14 @@ def _clean(values: Mapping[str, Json]) -> dict[str, Json]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _versioned(fields: Mapping[str, Json], expected_version: int | None) -> dict[str, Json]:
+    """An update body: the fields, and the version it expects when one is given."""
+    body = dict(fields)
+    if expected_version is not None:
+        body["expected_version"] = expected_version
+    return body
+
+
 class ApiClient:
     """An authenticated client of one server (use with `async with`)."""
 
@@ -219,10 +227,8 @@ class ApiClient:
     async def update_item(
         self, id_or_key: str, fields: Mapping[str, Json], expected_version: int | None = None
     ) -> Json:
-        """Change fields of a work item (a present None is not sent: it means "unchanged")."""
-        body = dict(fields)
-        if expected_version is not None:
-            body["expected_version"] = expected_version
+        """Change fields of a work item (a present None clears the field)."""
+        body = _versioned(fields, expected_version)
         return await self.request("PATCH", f"/work-items/{id_or_key}", json=body)
 
     async def delete_item(self, id_or_key: str, expected_version: int | None = None) -> None:
@@ -247,9 +253,7 @@ class ApiClient:
         self, sprint_id: str, fields: Mapping[str, Json], expected_version: int | None = None
     ) -> Json:
         """Change a sprint (status: active starts it, completed completes it)."""
-        body = dict(fields)
-        if expected_version is not None:
-            body["expected_version"] = expected_version
+        body = _versioned(fields, expected_version)
         return await self.request("PATCH", f"/sprints/{sprint_id}", json=body)
 
     # -- comments, time, dependencies ----------------------------------------------
