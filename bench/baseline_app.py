@@ -30,6 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from pm.proto import messages_pb2 as pb
 
 JSON = "application/json"
+BASELINE_HEADER = "x-bench-baseline"  # on /health: the harness checks who answers
 
 
 def payload(size: int) -> bytes:
@@ -44,8 +45,8 @@ def create_http_app(sizes: dict[str, int]) -> FastAPI:
     patch_body, list_body = payload(sizes.get("patch", 700)), payload(sizes.get("list", 30_000))
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> Response:
+        return Response(b'{"status":"ok"}', media_type=JSON, headers={BASELINE_HEADER: "1"})
 
     @app.get("/api/v1/work-items/{item_id}")
     async def get_item(item_id: str) -> Response:
@@ -117,7 +118,7 @@ def create_ws_app(sizes: dict[str, int]) -> Starlette:
     post_body = payload(sizes.get("post", 700))
 
     async def health(request: StarletteRequest) -> Response:
-        return Response(b'{"status":"ok"}', media_type=JSON)
+        return Response(b'{"status":"ok"}', media_type=JSON, headers={BASELINE_HEADER: "1"})
 
     async def create_item(request: StarletteRequest) -> Response:
         body = orjson.loads(await request.body())
@@ -164,15 +165,15 @@ def create_ws_app(sizes: dict[str, int]) -> Starlette:
 
 
 def main() -> None:
-    """Serve one of the baselines through `pm-server serve`'s own `uvicorn.run` call.
+    """Serve one of the baselines through `pm-server serve`'s own uvicorn configuration.
 
-    `uvicorn.run` is wrapped so that the baseline app replaces ours and every option stays
-    exactly what `serve` passes (they can never drift apart); the options used are written
-    to the file named by BENCH_OPTIONS_OUT.
+    `pm.server.serving` is patched so that the app it configures is the baseline instead of
+    ours, while every uvicorn option stays exactly what `serve` sets (they can never drift
+    apart); the options used are written to the file named by BENCH_OPTIONS_OUT. (Until
+    2026-12-02 this wrapped `uvicorn.run`, which `serve` had stopped calling: the "baseline"
+    was our own server, and every ratio measured against it was 1 by construction.)
     """
-    import uvicorn
-
-    from pm.server import cli
+    from pm.server import cli, serving
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("kind", choices=["http", "ws"])
@@ -180,22 +181,26 @@ def main() -> None:
     args = parser.parse_args()
     sizes = json.loads(os.environ.get("BENCH_BASELINE", "{}"))
     app = create_http_app(sizes) if args.kind == "http" else create_ws_app(sizes)
-    real_run = uvicorn.run
+    real_config = serving.uvicorn_config
 
-    def run_baseline(_ours: object, **options: Any) -> None:
+    def baseline_config(settings: Any) -> Any:
+        config = real_config(settings)
+        config.app = app
         out = os.environ.get("BENCH_OPTIONS_OUT")
         if out:
             with open(out, "w") as f:
                 json.dump(
                     {
                         k: v if isinstance(v, int | float | str | bool | None) else repr(v)
-                        for k, v in options.items()
+                        for k, v in vars(config).items()
+                        if k != "app"
                     },
                     f,
                 )
-        real_run(app, **options)
+        return config
 
-    uvicorn.run = run_baseline
+    serving.create_app = lambda settings: app  # never build ours: only its options are used
+    serving.uvicorn_config = baseline_config
     cli.serve(env_file=None, host="127.0.0.1", port=args.port)
 
 

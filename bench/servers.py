@@ -140,7 +140,13 @@ def start_baseline(kind: str, work: Path, sizes: dict[str, int]) -> Server:
     env["BENCH_BASELINE"] = json.dumps(sizes)
     env["BENCH_OPTIONS_OUT"] = str(work / f"baseline-{kind}-options.json")
     argv = [sys.executable, "-m", "bench.baseline_app", kind, "--port", str(port)]
-    return _spawn(f"baseline-{kind}", argv, env, port, work)
+    server = _spawn(f"baseline-{kind}", argv, env, port, work)
+    from bench.baseline_app import BASELINE_HEADER
+
+    if BASELINE_HEADER not in httpx.get(f"{server.url}/health", timeout=5).headers:
+        stop(server)  # a ratio to our own server would be 1 whatever we do
+        raise RuntimeError(f"baseline-{kind} on port {port} is not the bare baseline app")
+    return server
 
 
 def stop(server: Server, timeout: float = 15) -> int:
