@@ -26,7 +26,12 @@ from pm.server.settings import Settings
 from tests.tenantdb import TenantDb
 
 PG_ADMIN_URL = os.environ.get("PM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-PG_DIRS = ("tests/integration/api/", "tests/integration/ws/", "tests/crash/")
+PG_DIRS = (
+    "tests/integration/api/",
+    "tests/integration/ws/",
+    "tests/integration/webhooks/",
+    "tests/crash/",
+)
 # Tests that still read the tenant's SQLite file directly (or measure SQLite's memory):
 # they run on SQLite only until they read through `TenantDb`.
 SQLITE_ONLY = ("tests/integration/api/test_bulk.py", "tests/integration/api/test_sync_memory.py")

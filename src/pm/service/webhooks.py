@@ -10,8 +10,10 @@ of work like every other change.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypedDict
 from urllib.parse import urlsplit
@@ -102,6 +104,13 @@ async def resolve(url: str, allow_private: bool) -> list[str]:
     parts = urlsplit(rules.validate_url(url))
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal = [str(ipaddress.ip_address(host.strip("[]")))]  # nothing to look up
+    except ValueError:
+        pass
+    else:
+        rules.check_targets(literal, allow_private)
+        return literal
     lookup = asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     try:
         infos = await asyncio.wait_for(lookup, RESOLVE_TIMEOUT)
@@ -348,48 +357,77 @@ async def enabled(reader: Reader) -> list[Webhook]:
     return await repo.enabled(reader.ex)
 
 
-async def next_delivery(uow: UnitOfWork, webhook_id: str) -> tuple[Webhook, Delivery] | None:
-    """The subscription's next delivery: the pending one, or one made from the next event
-    it wants (moving its place in the stream past the events it does not want)."""
+def _due(delivery: Delivery, now: int) -> bool:
+    """Whether a pending delivery may be sent now (its retry is due, nobody holds it)."""
+    leased = delivery.lease_until is not None and delivery.lease_until >= now
+    return delivery.next_attempt_at <= now and not leased
+
+
+async def next_batch(
+    uow: UnitOfWork, webhook_id: str, limit: int, until: int
+) -> tuple[Webhook, list[Delivery]] | None:
+    """The subscription's next deliveries, in order, leased to the caller until `until`.
+
+    The pending ones first, stopping at one that is not due or that another process holds
+    (nothing after it may go before it); when every pending one is taken and there is room,
+    new ones are made from the next events the subscription wants, its place in the stream
+    moved past them (and past the events it does not want) by compare-and-set, so two
+    processes never make the same delivery. One unit of work for the whole batch: the
+    bookkeeping of a busy subscription costs two transactions per batch, not per event.
+    """
     webhook = await repo.get(uow.ex, webhook_id)
     if webhook is None or not webhook.enabled:
         return None
-    pending = await repo.head(uow.ex, webhook_id)
-    if pending is not None:
-        return webhook, pending
+    now = uow.now
+    waiting = await repo.pending(uow.ex, webhook_id, limit + 1)
+    batch: list[Delivery] = []
+    for delivery in waiting[:limit]:
+        if not _due(delivery, now) or not await repo.lease(uow.ex, delivery.id, now, until):
+            break
+        batch.append(replace(delivery, lease_until=until))
+    if len(batch) == len(waiting) and len(batch) < limit:
+        batch += await _from_events(uow, webhook, limit - len(batch), until)
+    return (webhook, batch) if batch else None
+
+
+async def _from_events(uow: UnitOfWork, webhook: Webhook, room: int, until: int) -> list[Delivery]:
+    """Up to `room` new deliveries (leased) from the events after the subscription's place."""
     tenant = uow.actor.tenant_id
     events = await event_repo.since(uow.ex, webhook.cursor_seq, SCAN)
+    made: list[Delivery] = []
+    place = webhook.cursor_seq
     for event in events:
+        if len(made) == room:
+            break
+        place = event.seq
         event_type = rules.EVENT_TYPES.get(event.kind)
         if event_type is None or not rules.matches(webhook, event_type, event.project_id):
             continue
         data = {**webhook_data(event.kind, event.body), "seq": event.seq, "tenant_id": tenant}
         body = json.dumps({"type": event_type, "timestamp": iso(event.created_at), "data": data})
-        delivery = Delivery(
-            new_id(),
-            webhook.id,
-            event.seq,
-            event_type,
-            body,
-            PENDING,
-            0,
-            uow.now,
-            None,
-            None,
-            uow.now,
-            uow.now,
+        made.append(
+            Delivery(
+                new_id(),
+                webhook.id,
+                event.seq,
+                event_type,
+                body,
+                PENDING,
+                0,
+                uow.now,
+                until,
+                None,
+                uow.now,
+                uow.now,
+            )
         )
+    if place == webhook.cursor_seq or not await repo.advance(
+        uow.ex, webhook.id, webhook.cursor_seq, place
+    ):
+        return []  # nothing new, or another process made these deliveries first
+    for delivery in made:
         await repo.insert_delivery(uow.ex, delivery)
-        await repo.advance(uow.ex, webhook.id, event.seq)
-        return webhook, delivery
-    if events:
-        await repo.advance(uow.ex, webhook.id, events[-1].seq)
-    return None
-
-
-async def lease(uow: UnitOfWork, delivery_id: str, until: int) -> bool:
-    """Take the right to send one delivery (one sender across processes)."""
-    return await repo.lease(uow.ex, delivery_id, uow.now, until)
+    return made
 
 
 @record
@@ -401,6 +439,11 @@ class Outcome:
     excerpt: str | None
     error: str | None
     retry_after: int | None = None  # seconds the receiver asked for (429/503)
+
+    @property
+    def delivered(self) -> bool:
+        """A 2xx answer: the receiver has it."""
+        return self.status_code is not None and 200 <= self.status_code < 300
 
 
 async def record_attempt(
@@ -430,7 +473,7 @@ async def record_attempt(
     )
     attempts = delivery.attempts + 1
     code = outcome.status_code
-    if code is not None and 200 <= code < 300:
+    if outcome.delivered:
         done = replace(
             delivery,
             status=DELIVERED,
@@ -478,6 +521,31 @@ async def record_attempt(
     elif webhook.failing_since is None:
         await repo.update(uow.ex, replace(webhook, failing_since=now))
     return after
+
+
+async def record_attempts(
+    uow: UnitOfWork,
+    webhook: Webhook,
+    sent: Sequence[tuple[Delivery, Outcome]],
+    unsent: Sequence[Delivery],
+    *,
+    schedule: tuple[int, ...],
+    disable_after: int,
+    unit: float,
+) -> None:
+    """Store a batch's attempts, in order, and give back the leases of what was not sent."""
+    for delivery, outcome in sent:
+        await record_attempt(
+            uow,
+            webhook,
+            delivery,
+            outcome,
+            schedule=schedule,
+            disable_after=disable_after,
+            unit=unit,
+        )
+    for delivery in unsent:
+        await repo.release(uow.ex, delivery.id)
 
 
 def _disable(uow: UnitOfWork, webhook: Webhook, reason: str) -> None:

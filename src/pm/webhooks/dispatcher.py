@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pm.core.actor import Actor
 from pm.core.errors import DomainError
 from pm.core.records import record
-from pm.core.webhooks import DEFAULT_SCHEDULE
+from pm.core.webhooks import DEFAULT_SCHEDULE, Delivery
 from pm.db.repos.events import StoredEvent
 from pm.service import webhooks as svc
 from pm.service.uow import Tenancy
@@ -42,6 +42,7 @@ class DispatchConfig:
     concurrency: int = 16
     poll_interval: float = 1.0
     timeout: float = 15.0
+    batch: int = 64  # deliveries of one subscription leased and recorded in one unit of work
 
 
 class Dispatcher:
@@ -54,6 +55,7 @@ class Dispatcher:
         self._tenants: set[str] = set()
         self._dirty: set[str] = set()
         self._generation: dict[str, int] = {}
+        self._hooks: dict[str, list[str]] = {}  # enabled subscriptions, as of the last look
         self._busy: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -74,6 +76,7 @@ class Dispatcher:
     def watch(self, tenant_id: str) -> None:
         """Look at this tenant's subscriptions from now on (one was just made or enabled)."""
         self._tenants.add(tenant_id)
+        self._hooks.pop(tenant_id, None)  # look again
         self.notify(tenant_id, ())
 
     def notify(self, tenant_id: str, events: Sequence[StoredEvent]) -> None:
@@ -122,32 +125,39 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
                 self._wake.clear()
                 now = time.monotonic()
-                if now - last_sweep >= self.config.poll_interval:
+                sweep = now - last_sweep >= self.config.poll_interval
+                if sweep:
                     last_sweep = now
                     due = set(self._tenants)
                 else:
                     due = self._dirty & self._tenants
                 self._dirty.clear()
                 for tenant in due:
-                    await self._start_tenant(tenant)
+                    await self._start_tenant(tenant, fresh=sweep)
         finally:
             discovery.cancel()
 
-    async def _start_tenant(self, tenant_id: str) -> None:
-        try:
-            async with self.tenancy.reading(self._actor(tenant_id)) as reader:
-                webhooks = await svc.enabled(reader)
-        except Exception:
-            log.warning("cannot read webhooks", exc_info=True, extra={"tenant_id": tenant_id})
-            return
-        if not webhooks:
+    async def _start_tenant(self, tenant_id: str, fresh: bool) -> None:
+        """Start a drain for every enabled subscription of the tenant not draining now. A
+        new event alone does not re-read the subscriptions (the sweep and `watch` do)."""
+        hooks = None if fresh else self._hooks.get(tenant_id)
+        if hooks is None:
+            try:
+                async with self.tenancy.reading(self._actor(tenant_id)) as reader:
+                    hooks = [webhook.id for webhook in await svc.enabled(reader)]
+            except Exception:
+                log.warning("cannot read webhooks", exc_info=True, extra={"tenant_id": tenant_id})
+                return
+            self._hooks[tenant_id] = hooks
+        if not hooks:
             self._tenants.discard(tenant_id)
+            self._hooks.pop(tenant_id, None)
             return
         loop = asyncio.get_running_loop()
-        for webhook in webhooks:
-            key = (tenant_id, webhook.id)
+        for webhook_id in hooks:
+            key = (tenant_id, webhook_id)
             if key not in self._busy:
-                task = loop.create_task(self._drain(tenant_id, webhook.id))
+                task = loop.create_task(self._drain(tenant_id, webhook_id))
                 self._busy[key] = task
                 task.add_done_callback(functools.partial(self._done, key))
 
@@ -171,23 +181,34 @@ class Dispatcher:
                 return
 
     async def _step(self, actor: Actor, webhook_id: str) -> bool:
-        """One delivery attempt if one is due and ours to make; False when there is none."""
-        until = int(time.time() + self.config.timeout + LEASE_MARGIN)
+        """Send the subscription's next batch, in order; False when nothing is due or ours.
+
+        The batch is leased for two timeouts (plus a margin for clock skew); sending stops
+        before an attempt that could outlive the lease, at the first one not delivered (the
+        next waits for its retry), or at the batch's end, and one unit of work records
+        every attempt and gives the unsent leases back.
+        """
+        until = int(time.time() + 2 * self.config.timeout + LEASE_MARGIN)
         async with self.tenancy.unit_of_work(actor) as uow:
-            found = await svc.next_delivery(uow, webhook_id)
-            if found is None:
-                return False
-            webhook, delivery = found
-            if delivery.next_attempt_at > uow.now or not await svc.lease(uow, delivery.id, until):
-                return False  # a retry not due yet (the sweep comes back), or another sender's
+            found = await svc.next_batch(uow, webhook_id, self.config.batch, until)
+        if found is None:
+            return False
+        webhook, batch = found
+        sent: list[tuple[Delivery, svc.Outcome]] = []
         async with self._slots:
-            outcome = await self.sender.send(webhook, delivery, int(time.time()))
-        async with self.tenancy.unit_of_work(actor) as uow:
-            await svc.record_attempt(
+            for delivery in batch:
+                if sent and time.time() + self.config.timeout + LEASE_MARGIN > until:
+                    break
+                outcome = await self.sender.send(webhook, delivery, int(time.time()))
+                sent.append((delivery, outcome))
+                if not outcome.delivered:
+                    break
+        async with self.tenancy.unit_of_work(actor) as uow:  # cut before: the leases expire
+            await svc.record_attempts(
                 uow,
                 webhook,
-                delivery,
-                outcome,
+                sent,
+                batch[len(sent) :],
                 schedule=self.config.schedule,
                 disable_after=self.config.disable_after,
                 unit=random.random(),  # noqa: S311 - jitter, not a secret

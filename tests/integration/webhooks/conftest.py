@@ -16,10 +16,11 @@ from tests.integration.webhooks.receiver import Receiver, receiving
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
+def settings(data_dir: Path, database_url: str | None) -> Settings:
     """Fast retries and private targets allowed (the receiver is on loopback)."""
     return Settings(
         db_path=data_dir,
+        database_url=database_url,
         jwt_secret=SECRET,
         log_level="warning",
         rate_limit_user_per_second=0,

@@ -40,14 +40,17 @@ _LIST = sql(
 _ENABLED = sql(f"SELECT {COLS} FROM pm_webhooks WHERE deleted_at IS NULL AND enabled = :yes")
 _INSERT = insert_query("pm_webhooks", Webhook)
 _UPDATE = update_query("pm_webhooks", _WRITE)
-_CURSOR = sql("UPDATE pm_webhooks SET cursor_seq = :seq WHERE id = :id AND cursor_seq < :seq")
+# Compare-and-set: of two processes that read the same place, only one moves it on.
+_CURSOR = sql(
+    "UPDATE pm_webhooks SET cursor_seq = :seq WHERE id = :id AND cursor_seq = :was AND :was < :seq"
+)
 
 _D_INSERT = insert_query("pm_webhook_deliveries", Delivery)
 _D_GET = sql(f"SELECT {DELIVERY_COLS} FROM pm_webhook_deliveries WHERE id = :id")
-# The oldest pending delivery goes first (test pings, without a seq, before events).
-_D_HEAD = sql(
+# The oldest pending deliveries go first (test pings, without a seq, before events).
+_D_PENDING = sql(
     f"SELECT {DELIVERY_COLS} FROM pm_webhook_deliveries WHERE webhook_id = :webhook_id "
-    "AND status = :pending ORDER BY coalesce(seq, 0), id LIMIT 1"
+    "AND status = :pending ORDER BY coalesce(seq, 0), id LIMIT :limit"
 )
 _D_LIST = sql(
     f"SELECT {DELIVERY_COLS} FROM pm_webhook_deliveries WHERE webhook_id = :webhook_id "
@@ -57,6 +60,9 @@ _D_LIST = sql(
 _D_LEASE = sql(
     "UPDATE pm_webhook_deliveries SET lease_until = :until WHERE id = :id "
     "AND status = :pending AND (lease_until IS NULL OR lease_until < :now)"
+)
+_D_RELEASE = sql(
+    "UPDATE pm_webhook_deliveries SET lease_until = NULL WHERE id = :id AND status = :pending"
 )
 _D_UPDATE_FIELDS = (
     "status",
@@ -104,9 +110,10 @@ async def update(ex: Executor, webhook: Webhook) -> None:
     await ex.run(_UPDATE, {n: values[n] for n in (*_WRITE, "id")})
 
 
-async def advance(ex: Executor, webhook_id: str, seq: int) -> None:
-    """Move a subscription's place in the event stream forward (never back)."""
-    await ex.run(_CURSOR, {"id": webhook_id, "seq": seq})
+async def advance(ex: Executor, webhook_id: str, was: int, seq: int) -> bool:
+    """Move a subscription's place in the event stream from `was` forward to `seq`; False
+    when it is no longer at `was` (another process moved it first)."""
+    return await ex.run(_CURSOR, {"id": webhook_id, "was": was, "seq": seq}) == 1
 
 
 async def insert_delivery(ex: Executor, delivery: Delivery) -> None:
@@ -120,10 +127,10 @@ async def delivery(ex: Executor, delivery_id: str) -> Delivery | None:
     return None if row is None else _delivery(row)
 
 
-async def head(ex: Executor, webhook_id: str) -> Delivery | None:
-    """The subscription's next delivery to send, if any."""
-    row = await ex.one(_D_HEAD, {"webhook_id": webhook_id, "pending": PENDING})
-    return None if row is None else _delivery(row)
+async def pending(ex: Executor, webhook_id: str, limit: int) -> list[Delivery]:
+    """The subscription's next deliveries to send, in order (at most `limit`)."""
+    bind = {"webhook_id": webhook_id, "pending": PENDING, "limit": limit}
+    return [_delivery(r) for r in await ex.all(_D_PENDING, bind)]
 
 
 async def deliveries(ex: Executor, webhook_id: str, before: str, limit: int) -> list[Delivery]:
@@ -138,6 +145,11 @@ async def lease(ex: Executor, delivery_id: str, now: int, until: int) -> bool:
         _D_LEASE, {"id": delivery_id, "now": now, "until": until, "pending": PENDING}
     )
     return taken == 1
+
+
+async def release(ex: Executor, delivery_id: str) -> None:
+    """Give a pending delivery's lease back (it was leased but not sent)."""
+    await ex.run(_D_RELEASE, {"id": delivery_id, "pending": PENDING})
 
 
 async def save_delivery(ex: Executor, delivery: Delivery) -> None:
