@@ -1,9 +1,10 @@
 """Shared fixtures: a real SQLite data directory per test, the app over ASGI, tokens.
 
-The API and WebSocket integration tests run on both storage engines: the `backend`
-fixture is "sqlite" everywhere and also "postgres" under `PG_DIRS` (skipped, with the
-reason, when PostgreSQL is not reachable). Each PostgreSQL run gets a database of its own
-(per xdist worker), and every tenant schema a test created is dropped after it.
+The API, WebSocket and webhook integration tests (and the crash and multi-instance tests) run on
+both storage engines: the `backend` fixture is "sqlite" everywhere and also "postgres" under
+`PG_DIRS` (skipped, with the reason, when PostgreSQL is not reachable). Each PostgreSQL
+run gets a database of its own (per xdist worker), and every tenant schema a test created
+is dropped after it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PG_DIRS = (
     "tests/integration/ws/",
     "tests/integration/webhooks/",
     "tests/crash/",
+    "tests/integration/server/test_redis.py",  # several instances on one database
 )
 # Tests that still read the tenant's SQLite file directly (or measure SQLite's memory):
 # they run on SQLite only until they read through `TenantDb`.

@@ -1,7 +1,9 @@
 """BROADCAST_URL: two instances on one database, events over Redis, across a Redis restart.
 
 Each test starts its own redis-server on a free port (so nobody else's Redis is touched),
-and two `pm-server` processes sharing one DB_PATH stand for two machines sharing a database.
+and two `pm-server` processes stand for two machines sharing a database: one DB_PATH on
+SQLite, and (the `backend` fixture, tests/conftest.py) the test's own PostgreSQL database,
+whose tenant schemas are dropped after the test.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 
 from tests.conftest import SECRET, token
 from tests.live import LiveServer, free_port, running
+from tests.tenantdb import TenantDb
 from tests.wsclient import WsClient, subscribe
 
 REDIS = shutil.which("redis-server")
@@ -97,10 +100,12 @@ def _until(check: object, wait: float = 15) -> None:
 
 
 async def test_events_written_on_one_instance_reach_the_other_across_a_redis_restart(
-    tmp_path: Path, redis_server: RedisServer
+    data_dir: Path, redis_server: RedisServer, db: TenantDb
 ) -> None:
     env = {"BROADCAST_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
-    data = tmp_path / "data"
+    if db.database_url is not None:
+        env["DATABASE_URL"] = db.database_url
+    data = data_dir
     channel = f"pm:events:{TENANT}"
     with (
         running(data, SECRET, extra_env=env) as there,
@@ -134,5 +139,7 @@ async def test_events_written_on_one_instance_reach_the_other_across_a_redis_res
         assert [e.seq for e in await local.events(10)] == expected[20:]
         assert [e.seq for e in await remote.events(30, wait=15)] == expected
         assert await remote.silent(0.3)
+        # Written where the test's engine keeps the tenant (its schema, on PostgreSQL).
+        assert db.rows("SELECT max(seq) FROM pm_events", tenant=TENANT) == [(expected[-1],)]
         await remote.close()
         await local.close()
