@@ -3,16 +3,20 @@
 Each test starts its own redis-server on a free port (so nobody else's Redis is touched),
 and two `pm-server` processes stand for two machines sharing a database: one DB_PATH on
 SQLite, and (the `backend` fixture, tests/conftest.py) the test's own PostgreSQL database,
-whose tenant schemas are dropped after the test.
+whose tenant schemas are dropped after the test. With nginx installed, the same two
+instances also run behind compose's proxy config (deploy/nginx.conf, its upstream pointed at
+their ports), as a user's clients would reach them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,6 +28,8 @@ from tests.tenantdb import TenantDb
 from tests.wsclient import WsClient, subscribe
 
 REDIS = shutil.which("redis-server")
+NGINX = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin")
+PROXY_CONF = Path(__file__).resolve().parents[3] / "deploy" / "nginx.conf"
 pytestmark = [
     pytest.mark.skipif(REDIS is None, reason="redis-server is not installed"),
     pytest.mark.xdist_group("workers"),
@@ -143,3 +149,93 @@ async def test_events_written_on_one_instance_reach_the_other_across_a_redis_res
         assert db.rows("SELECT max(seq) FROM pm_events", tenant=TENANT) == [(expected[-1],)]
         await remote.close()
         await local.close()
+
+
+@contextmanager
+def proxy(tmp: Path, ports: list[int]) -> Iterator[int]:
+    """nginx with compose's deploy/nginx.conf, its upstream pointed at `ports`; its port."""
+    assert NGINX is not None
+    text = PROXY_CONF.read_text()
+    upstream = re.compile(r"^(\s*server\s+)pm\d+:3000\b", re.MULTILINE)
+    assert len(upstream.findall(text)) == len(ports)
+    for port in ports:
+        text = upstream.sub(rf"\g<1>127.0.0.1:{port}", text, count=1)
+    listen = free_port()
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{listen};")
+    (tmp / "pm.conf").write_text(text)
+    temps = " ".join(f"{k}_temp_path {tmp}/{k};" for k in ("client_body", "proxy"))
+    (tmp / "nginx.conf").write_text(
+        f"daemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log;\nevents {{}}\n"
+        f"http {{ access_log off; {temps} include {tmp}/pm.conf; }}\n"
+    )
+    process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")])
+    try:
+        _until(lambda: _answers(listen) or process.poll() is not None, wait=10)
+        assert process.poll() is None, (tmp / "error.log").read_text()
+        yield listen
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/live", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _posts_answered(server: LiveServer) -> float:
+    """Work items this instance created, from its /metrics (read over loopback)."""
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("pm_http_request_duration_seconds_count{")
+        and all(f'{k}="{v}"' in line for k, v in (("method", "POST"), ("status", "201")))
+        and '/work-items"' in line
+    )
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
+async def test_behind_the_compose_proxy_requests_and_websockets_spread_over_both_instances(
+    data_dir: Path, tmp_path: Path, redis_server: RedisServer, db: TenantDb
+) -> None:
+    env = {"BROADCAST_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
+    if db.database_url is not None:
+        env["DATABASE_URL"] = db.database_url
+    conf = tmp_path / "nginx"
+    conf.mkdir()
+    with (
+        running(data_dir, SECRET, extra_env=env) as one,
+        running(data_dir, SECRET, extra_env=env) as two,
+        proxy(conf, [one.port, two.port]) as port,
+    ):
+        front = LiveServer(f"http://127.0.0.1:{port}", port, one.process, {}, one.log_path)
+        with _rest(front) as http:
+            created = http.post("/projects", json={"key": "PROXY", "title": "Behind nginx"})
+            assert created.status_code == 201, created.text
+            project = created.json()["id"]
+            # Through the proxy (the WebSocket upgrade passed on), round-robin over both.
+            clients = [
+                await WsClient.open(f"ws://127.0.0.1:{port}/ws", token(TENANT)) for _ in range(4)
+            ]
+            base = None
+            for client in clients:
+                confirmed = await client.request("subscribe", subscribe([project]))
+                base = base or confirmed.subscription_confirmed.current_seq
+            channel = f"pm:events:{TENANT}"
+            await asyncio.to_thread(_until, lambda: redis_server.subscribers(channel) == 2)
+
+            await asyncio.to_thread(_write, http, project, 20, "proxied")
+            stream = http.get("/events", params={"since_seq": base, "project_id": project})
+            expected = [e["seq"] for e in stream.json()["events"]]
+        assert len(expected) == 20
+        for client in clients:
+            assert [e.seq for e in await client.events(20, wait=15)] == expected
+            assert await client.silent(0.3)
+            await client.close()
+        # No stickiness: each instance created some of the items.
+        assert _posts_answered(one) > 0
+        assert _posts_answered(two) > 0
+        assert _posts_answered(one) + _posts_answered(two) == 20
