@@ -485,7 +485,8 @@ def webhook_rows(w: dict[str, Any]) -> list[Row]:
         ),
         Row(
             f"webhooks: delivery latency at {w['rate']:g} events/s",
-            f"{w['received']:,} of {w['events']:,} received ({lost} missing)",
+            f"{w['received']:,} of {w['events']:,} received ({lost} missing, "
+            f"{w.get('early', 0)} before their answer)",
             p50=_f(w["p50_ms"]),
             p99=_f(w["p99_ms"]),
             target=f"p99 ≤ {WEBHOOK_P99_MS:g} ms",

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pm.api.context import ACTOR, SERVICES, Services, actor_of
 from pm.api.errors import domain_error_response, problem
+from pm.api.inflight import InFlight
 from pm.auth.host import HostAuthenticator
 from pm.core.errors import DomainError, RateLimited
 from pm.core.ids import random_bytes
@@ -30,8 +31,10 @@ class RequestContextMiddleware:
         access_log_enabled: bool = True,
         streamed: dict[str, int] | None = None,
         metrics: Metrics | None = None,
+        inflight: InFlight | None = None,
     ) -> None:
         self.app = app
+        self.inflight = inflight
         self.max_body = max_body_bytes
         self.log_access = access_log_enabled
         # Paths whose route reads the body as a stream and enforces this limit itself;
@@ -68,6 +71,8 @@ class RequestContextMiddleware:
         status = 500
         header = (b"x-request-id", rid.encode())
         outer_route = scope.get("route")  # a host's Mount, in plugin mode
+        if self.inflight is not None:
+            self.inflight.enter()
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -97,6 +102,8 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.inflight is not None:
+                self.inflight.leave()
             elapsed = time.perf_counter() - start
             if self.metrics is not None:
                 route = scope.get("route")

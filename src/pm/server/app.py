@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from pm.api import errors, routes
 from pm.api.context import Services
 from pm.api.fastroute import mount
+from pm.api.inflight import InFlight
 from pm.api.metrics import MetricsRoute
 from pm.api.middleware import AuthMiddleware, RequestContextMiddleware
 from pm.api.openapi import declare_bearer, describe_path_parameters, document_problems
@@ -216,7 +217,8 @@ def create_app(
     follower = Follower(hub, manager)
     # With several workers on one database, each learns of the others' commits by polling.
     poller = DataVersionPoller(follower, WORKER_POLL_INTERVAL) if settings.workers > 1 else None
-    deliveries = webhooks.dispatcher(settings)
+    inflight = InFlight()  # webhook sending steps aside while requests keep it busy
+    deliveries = webhooks.dispatcher(settings, inflight.busy)
     fan_out = publish or follower.offer
     if metrics is not None:
         metrics.gauge_from(metrics.open_tenants, lambda: manager.open_count)
@@ -280,7 +282,7 @@ def create_app(
     app.state.ready_tenant = READY_TENANT
     errors.install(app)
     _install_routes(app, metrics is not None)
-    _install_middleware(app, settings, services, host, metrics)
+    _install_middleware(app, settings, services, host, metrics, inflight)
     mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=version())
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.router.routes.extend(board.routes())  # after every other route: never in their way
@@ -377,6 +379,7 @@ def _install_middleware(
     services: Services,
     host: HostAuthenticator | None,
     metrics: Metrics | None,
+    inflight: InFlight,
 ) -> None:
     # Middleware added later wraps what came before: request id → CORS → auth → routes.
     app.add_middleware(
@@ -396,4 +399,5 @@ def _install_middleware(
         # The import route reads its body as a stream, under a limit of its own.
         streamed={f"{API_PREFIX}/sync/import": settings.import_max_bytes},
         metrics=metrics,
+        inflight=inflight,
     )

@@ -7,14 +7,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from pm.db.repos.events import StoredEvent
 from pm.server.settings import Settings
 from pm.service.webhooks import resolve
-from pm.webhooks.dispatcher import DispatchConfig, Dispatcher
+from pm.webhooks.dispatcher import Busy, DispatchConfig, Dispatcher
 from pm.webhooks.sender import Sender, SenderConfig
 
 Publish = Callable[[str, Sequence[StoredEvent]], None]
 
 
-def dispatcher(settings: Settings) -> Dispatcher:
-    """A dispatcher configured from the WEBHOOK_* settings (bind it to the tenancy)."""
+def dispatcher(settings: Settings, busy: Busy | None = None) -> Dispatcher:
+    """A dispatcher configured from the WEBHOOK_* settings (bind it to the tenancy), its
+    attempts stepping aside while requests keep the process `busy`."""
     sender = Sender(
         SenderConfig(
             timeout=settings.webhook_timeout,
@@ -30,6 +31,7 @@ def dispatcher(settings: Settings) -> Dispatcher:
             poll_interval=settings.webhook_poll_interval,
             timeout=settings.webhook_timeout,
         ),
+        busy,
     )
 
 

@@ -25,6 +25,7 @@ from pm.core.records import record
 from pm.core.webhooks import DELIVERED, FAILED, PENDING, Attempt, Delivery, Webhook
 from pm.db.repos import events as event_repo
 from pm.db.repos import webhooks as repo
+from pm.db.repos.events import StoredEvent
 from pm.events.types import Event, EventKind
 from pm.events.webhook_body import iso, webhook_data
 from pm.service import access, lookups
@@ -390,6 +391,27 @@ async def next_batch(
     return (webhook, batch) if batch else None
 
 
+# The message of an event is the same for every subscription: made once per process while
+# the event is recent. Keyed by the event's encoded body too (a tenant made again from
+# nothing, as tests do, reuses seqs).
+_MESSAGES: dict[tuple[str, int, str, bytes], str] = {}
+MESSAGE_CACHE = 4096
+
+
+def _message(tenant: str, event_type: str, event: StoredEvent) -> str:
+    """The JSON body of the webhook message for an event."""
+    key = (tenant, event.seq, event.kind, event.body)
+    message = _MESSAGES.get(key)
+    if message is None:
+        data = {**webhook_data(event.kind, event.body), "seq": event.seq, "tenant_id": tenant}
+        when = iso(event.created_at)
+        message = json.dumps({"type": event_type, "timestamp": when, "data": data})
+        if len(_MESSAGES) >= MESSAGE_CACHE:
+            del _MESSAGES[next(iter(_MESSAGES))]  # the oldest made
+        _MESSAGES[key] = message
+    return message
+
+
 async def _from_events(uow: UnitOfWork, webhook: Webhook, room: int, until: int) -> list[Delivery]:
     """Up to `room` new deliveries (leased) from the events after the subscription's place."""
     tenant = uow.actor.tenant_id
@@ -403,8 +425,7 @@ async def _from_events(uow: UnitOfWork, webhook: Webhook, room: int, until: int)
         event_type = rules.EVENT_TYPES.get(event.kind)
         if event_type is None or not rules.matches(webhook, event_type, event.project_id):
             continue
-        data = {**webhook_data(event.kind, event.body), "seq": event.seq, "tenant_id": tenant}
-        body = json.dumps({"type": event_type, "timestamp": iso(event.created_at), "data": data})
+        body = _message(tenant, event_type, event)
         made.append(
             Delivery(
                 new_id(),
@@ -446,81 +467,29 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-async def record_attempt(
-    uow: UnitOfWork,
-    webhook: Webhook,
-    delivery: Delivery,
-    outcome: Outcome,
-    *,
-    schedule: tuple[int, ...],
-    disable_after: int,
-    unit: float,
+def _after(
+    delivery: Delivery, outcome: Outcome, now: int, schedule: tuple[int, ...], unit: float
 ) -> Delivery:
-    """Store an attempt and what follows: delivered, a retry later, failed, or disabled."""
-    now = uow.now
-    webhook = await repo.get(uow.ex, webhook.id) or webhook  # as it is now, not as it was
-    await repo.insert_attempt(
-        uow.ex,
-        Attempt(
-            new_id(),
-            delivery.id,
-            now,
-            outcome.status_code,
-            outcome.latency_ms,
-            outcome.excerpt,
-            outcome.error,
-        ),
-    )
+    """A delivery after one attempt: delivered, a retry later, or failed for good."""
     attempts = delivery.attempts + 1
     code = outcome.status_code
     if outcome.delivered:
-        done = replace(
-            delivery,
-            status=DELIVERED,
-            attempts=attempts,
-            lease_until=None,
-            last_status_code=code,
-            updated_at=now,
-        )
-        await repo.save_delivery(uow.ex, done)
-        if webhook.failing_since is not None:
-            await repo.update(uow.ex, replace(webhook, failing_since=None))
-        return done
-    delay = rules.retry_delay(attempts, schedule, unit)
-    if delay is not None and outcome.retry_after is not None:
-        delay = max(delay, outcome.retry_after)
-    status = PENDING if delay is not None and code != 410 else FAILED
-    after = replace(
+        status, next_at = DELIVERED, delivery.next_attempt_at
+    else:
+        delay = rules.retry_delay(attempts, schedule, unit)
+        if delay is not None and outcome.retry_after is not None:
+            delay = max(delay, outcome.retry_after)
+        status = PENDING if delay is not None and code != 410 else FAILED
+        next_at = now + (delay or 0)
+    return replace(
         delivery,
         status=status,
         attempts=attempts,
+        next_attempt_at=next_at,
         lease_until=None,
         last_status_code=code,
-        next_attempt_at=now + (delay or 0),
         updated_at=now,
     )
-    await repo.save_delivery(uow.ex, after)
-    failing_since = webhook.failing_since if webhook.failing_since is not None else now
-    reason = None
-    if code == 410:
-        reason = "the receiver answered 410 Gone"
-    elif now - failing_since >= disable_after:
-        reason = f"deliveries have failed for {disable_after // 3600} hours"
-    if reason is not None:
-        _disable(uow, replace(webhook, failing_since=failing_since), reason)
-        await repo.update(
-            uow.ex,
-            replace(
-                webhook,
-                enabled=False,
-                failing_since=failing_since,
-                disabled_reason=reason,
-                updated_at=now,
-            ),
-        )
-    elif webhook.failing_since is None:
-        await repo.update(uow.ex, replace(webhook, failing_since=now))
-    return after
 
 
 async def record_attempts(
@@ -533,19 +502,45 @@ async def record_attempts(
     disable_after: int,
     unit: float,
 ) -> None:
-    """Store a batch's attempts, in order, and give back the leases of what was not sent."""
-    for delivery, outcome in sent:
-        await record_attempt(
-            uow,
-            webhook,
-            delivery,
-            outcome,
-            schedule=schedule,
-            disable_after=disable_after,
-            unit=unit,
+    """Store a batch's attempts (in order) and what follows: each delivery delivered, a
+    retry later or failed; the subscription failing since when, or disabled; the leases of
+    what was not sent given back. Only a batch's last attempt can have failed (sending
+    stops there)."""
+    now = uow.now
+    attempts = [
+        Attempt(
+            new_id(), d.id, now, o.status_code, o.latency_ms, o.excerpt, o.error
         )
+        for d, o in sent
+    ]  # fmt: skip
+    await repo.insert_attempts(uow.ex, attempts)
+    await repo.save_deliveries(uow.ex, [_after(d, o, now, schedule, unit) for d, o in sent])
     for delivery in unsent:
         await repo.release(uow.ex, delivery.id)
+    if not sent:
+        return
+    current = await repo.get(uow.ex, webhook.id) or webhook  # as it is now, not as it was
+    last = sent[-1][1]
+    if last.delivered:
+        if current.failing_since is not None:
+            await repo.update(uow.ex, replace(current, failing_since=None))
+        return
+    recovered = any(o.delivered for _, o in sent)
+    failing_since = now if recovered or current.failing_since is None else current.failing_since
+    reason = None
+    if last.status_code == 410:
+        reason = "the receiver answered 410 Gone"
+    elif now - failing_since >= disable_after:
+        reason = f"deliveries have failed for {disable_after // 3600} hours"
+    if reason is not None:
+        failing = replace(current, failing_since=failing_since)
+        _disable(uow, failing, reason)
+        await repo.update(
+            uow.ex,
+            replace(failing, enabled=False, disabled_reason=reason, updated_at=now),
+        )
+    elif current.failing_since != failing_since:
+        await repo.update(uow.ex, replace(current, failing_since=failing_since))
 
 
 def _disable(uow: UnitOfWork, webhook: Webhook, reason: str) -> None:

@@ -7,6 +7,12 @@ before it is sent, so however many processes run, one attempt is made at a time;
 process killed mid-attempt leaves a lease that expires, and the delivery is sent again
 (the same `webhook-id`: at least once). Sending is bounded per process (`concurrency`),
 and a slow receiver only holds up its own subscription.
+
+A subscription's due deliveries go in batches: one unit of work leases up to `batch` of
+them, they are sent one after the other, and one unit of work records every attempt. The
+sender shares the core with the requests, so it steps aside while they saturate the
+process (`Pacer`): deliveries then move slowly and catch up once the load eases; with
+spare time nothing waits.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pm.core.actor import Actor
 from pm.core.errors import DomainError
@@ -29,6 +35,40 @@ from pm.service.uow import Tenancy
 from pm.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
+Busy = Callable[[], float]  # seconds with a request in progress, so far (CLOCK_MONOTONIC)
+
+
+class Pacer:
+    """Steps aside for requests: before an attempt, when requests were in progress for more
+    than `saturated` of the last `window` seconds, wait `pause` seconds (each subscription
+    then sends a few deliveries a second until the load eases); otherwise go at once."""
+
+    def __init__(
+        self, busy: Busy, *, window: float = 0.1, saturated: float = 0.8, pause: float = 0.1
+    ) -> None:
+        self.busy = busy
+        self.window = window
+        self.saturated = saturated
+        self.pause = pause
+        self._at = time.monotonic()
+        self._busy_at = busy()
+        self._share = 0.0
+
+    def share(self) -> float:
+        """The fraction of the last window (at least) that had a request in progress."""
+        now = time.monotonic()
+        if now - self._at >= self.window:
+            busy = self.busy()
+            self._share = (busy - self._busy_at) / (now - self._at)
+            self._at, self._busy_at = now, busy
+        return self._share
+
+    async def turn(self) -> None:
+        """Wait for this attempt's turn."""
+        if self.share() > self.saturated:
+            await asyncio.sleep(self.pause)
+
+
 SYSTEM_USER = "system:webhooks"
 LEASE_MARGIN = 5  # seconds a lease outlives the attempt's timeout (clock skew between hosts)
 
@@ -48,8 +88,9 @@ class DispatchConfig:
 class Dispatcher:
     """Finds due deliveries in watched tenants and sends them, in order per subscription."""
 
-    def __init__(self, sender: Sender, config: DispatchConfig) -> None:
+    def __init__(self, sender: Sender, config: DispatchConfig, busy: Busy | None = None) -> None:
         self._tenancy: Tenancy | None = None
+        self._pacer = Pacer(busy) if busy is not None else None
         self.sender = sender
         self.config = config
         self._tenants: set[str] = set()
@@ -195,14 +236,16 @@ class Dispatcher:
             return False
         webhook, batch = found
         sent: list[tuple[Delivery, svc.Outcome]] = []
-        async with self._slots:
-            for delivery in batch:
-                if sent and time.time() + self.config.timeout + LEASE_MARGIN > until:
-                    break
+        for delivery in batch:
+            if self._pacer is not None:
+                await self._pacer.turn()  # requests first
+            if sent and time.time() + self.config.timeout + LEASE_MARGIN > until:
+                break
+            async with self._slots:
                 outcome = await self.sender.send(webhook, delivery, int(time.time()))
-                sent.append((delivery, outcome))
-                if not outcome.delivered:
-                    break
+            sent.append((delivery, outcome))
+            if not outcome.delivered:
+                break
         async with self.tenancy.unit_of_work(actor) as uow:  # cut before: the leases expire
             await svc.record_attempts(
                 uow,

@@ -157,9 +157,16 @@ async def save_delivery(ex: Executor, delivery: Delivery) -> None:
     await ex.run(_D_UPDATE, params(delivery, (*_D_UPDATE_FIELDS, "id")))
 
 
-async def insert_attempt(ex: Executor, attempt: Attempt) -> None:
-    """Record one try."""
-    await ex.run(*_A_INSERT.one(attempt))
+async def save_deliveries(ex: Executor, deliveries: Sequence[Delivery]) -> None:
+    """Store several deliveries' new states (one statement, many rows)."""
+    if deliveries:
+        await ex.run_many(_D_UPDATE, [params(d, (*_D_UPDATE_FIELDS, "id")) for d in deliveries])
+
+
+async def insert_attempts(ex: Executor, attempts: Sequence[Attempt]) -> None:
+    """Record tries (one statement, many rows)."""
+    if attempts:
+        await ex.run_many(*_A_INSERT.many(attempts))
 
 
 async def attempts_for(ex: Executor, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
