@@ -467,6 +467,15 @@ def postgres_rows(pg: dict[str, Any]) -> list[Row]:
                 met=ratio >= target and not errors,
             )
         )
+    fan = pg.get("fanout")
+    name = "2 instances on PostgreSQL + Redis: WS fan-out"
+    if fan is not None and "skipped" in fan:
+        out.append(Row(name, f"skipped: {fan['skipped']}"))
+    elif fan is not None:
+        rate = f"{fan['rate']:g} events/s"
+        out.append(
+            _fanout_row(f"{name}, {fan['subscribers']:,} subscribers split, {rate}", fan["latency"])
+        )
     return out
 
 

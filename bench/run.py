@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
                         runs=runs,
                         duration=duration,
                         warmup=warmup,
+                        quick=args.quick,
                     )
                 )
             elif section == "ws":

@@ -12,7 +12,8 @@
 - With redis-server installed: two instances (WORKERS=1 each) sharing the database and a
   Redis (BROADCAST_URL), 1,000 subscribers split over them, the driver writing to the
   first at 20 creations/s: half the deliveries cross from one instance to the other over
-  Redis pub/sub. (SQLite shared on this machine; PostgreSQL once it is on main.)
+  Redis pub/sub. Here they share SQLite on this machine; bench.postgres runs the same on
+  PostgreSQL.
 
 Neither the servers nor the load processes are pinned here (a second worker needs the
 second core), so the load shares the cores with the servers, equally in both cases.
@@ -74,28 +75,40 @@ class Redis:
         self.process.wait()
 
 
-def instances(work: Path, data: Path, fan: str, quick: bool) -> dict[str, Any]:
+def instances(
+    work: Path,
+    data: Path,
+    fan: str,
+    quick: bool,
+    tenant: str = TENANT,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """1,000 subscribers split over two instances sharing the database and a Redis; the
-    driver writes to the first, so half the deliveries cross over Redis."""
+    driver writes to the first, so half the deliveries cross over Redis.
+
+    `fan` is a project of `tenant` whose viewers are u0…u999; `extra_env` picks the shared
+    database (DATABASE_URL, for PostgreSQL; the default: the SQLite files under `data`).
+    """
     redis = Redis()
     servers = []
     try:
-        env = {"BROADCAST_URL": redis.url}
+        env = {**(extra_env or {}), "BROADCAST_URL": redis.url}
         servers = [start_pm(data, work, env, pinned=False) for _ in range(2)]
         spec = wsfanout.Spec(
             "127.0.0.1",
             servers[0].port,
             INSTANCE_SUBSCRIBERS,
             fan,
-            token(TENANT),
-            [token(TENANT, f"u{i}") for i in range(INSTANCE_SUBSCRIBERS)],
+            token(tenant),
+            [token(tenant, f"u{i}") for i in range(INSTANCE_SUBSCRIBERS)],
             rate=RATE,
             duration=2.0 if quick else 3.0,
             runs=1 if quick else 3,
             saturation=False,
             client_ports=[s.port for s in servers],
         )
-        return wsfanout.run_separately(spec, work / "instances-ws.json", pinned=False)
+        name = f"instances-{tenant}-ws.json"
+        return wsfanout.run_separately(spec, work / name, pinned=False)
     finally:
         for server in servers:
             stop(server)
