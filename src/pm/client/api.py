@@ -84,11 +84,14 @@ class ApiClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        """`headers` replace the bearer token's Authorization (e.g. a host platform's session
+        cookie, for a server that a host authenticates); without them the token is sent."""
         self.connection = connection
         self._http = httpx.AsyncClient(
             base_url=connection.server + API,
-            headers={"Authorization": f"Bearer {connection.token}"},
+            headers=dict(headers) if headers else {"Authorization": f"Bearer {connection.token}"},
             timeout=timeout,
             transport=transport,
         )

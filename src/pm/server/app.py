@@ -283,7 +283,7 @@ def create_app(
     errors.install(app)
     _install_routes(app, metrics is not None)
     _install_middleware(app, settings, services, host, metrics, inflight)
-    mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=version())
+    mcp = McpEndpoint(app, services, read_only=settings.mcp_read_only, version=version(), host=host)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     app.router.routes.extend(board.routes())  # after every other route: never in their way
     return app

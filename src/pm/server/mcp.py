@@ -1,8 +1,9 @@
 """/mcp: the MCP tools over streamable HTTP (stateless), as the caller of the bearer token.
 
 The tools speak the public REST API, in process (httpx over ASGI, no socket), with the
-request's own token: roles, tenancy, rate limits and idempotency apply exactly as to any
-REST client. A request without a valid token is answered 401 before MCP sees it. The MCP
+request's own token (or, in plugin mode, its own credentials for the host platform's
+authentication): roles, tenancy, rate limits and idempotency apply exactly as to any
+REST client. A request without valid credentials is answered 401 before MCP sees it. The MCP
 SDK is imported and started on the first request (importing it costs about a second of
 CPU, which every server start and every test server would otherwise pay).
 """
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pm.api.context import Services, actor_of
 from pm.api.errors import domain_error_response
+from pm.auth.host import HostAuthenticator
 from pm.client.api import ApiClient
 from pm.client.config import Connection
 from pm.core.errors import DomainError
@@ -30,8 +32,14 @@ if TYPE_CHECKING:
 INTERNAL = "http://pm.internal"
 
 
-def mcp_server(app: ASGIApp, *, read_only: bool, version: str) -> MCPServer:
-    """The tools, each calling `app`'s REST API with the token of the MCP request."""
+# Under a host platform's authentication (plugin mode) the tools' REST calls carry the MCP
+# request's own credentials, whatever the host reads them from.
+FORWARDED = ("authorization", "cookie")
+
+
+def mcp_server(app: ASGIApp, *, read_only: bool, version: str, hosted: bool = False) -> MCPServer:
+    """The tools, each calling `app`'s REST API as the caller of the MCP request: with its
+    bearer token, or (`hosted`: a host platform authenticates) with its credentials."""
     from mcp.server.mcpserver.exceptions import ToolError
 
     from pm.mcp.tools import build
@@ -40,7 +48,14 @@ def mcp_server(app: ASGIApp, *, read_only: bool, version: str) -> MCPServer:
 
     @asynccontextmanager
     async def client_for(ctx: Context) -> AsyncIterator[ApiClient]:
-        headers = ctx.headers or {}
+        headers = {k.lower(): v for k, v in (ctx.headers or {}).items()}
+        if hosted:
+            forwarded = {k: headers[k] for k in FORWARDED if k in headers}
+            async with ApiClient(
+                Connection(INTERNAL, "", "mcp"), transport=transport, headers=forwarded
+            ) as api:
+                yield api
+            return
         scheme, _, token = (headers.get("authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ToolError("AUTHENTICATION_FAILED: the MCP request carries no bearer token")
@@ -56,11 +71,21 @@ def mcp_server(app: ASGIApp, *, read_only: bool, version: str) -> MCPServer:
 
 
 class McpEndpoint:
-    """The ASGI endpoint at /mcp: bearer check, then the SDK's streamable HTTP handler."""
+    """The ASGI endpoint at /mcp: the caller checked (our bearer token, or the host
+    platform's authentication in plugin mode), then the SDK's streamable HTTP handler."""
 
-    def __init__(self, app: ASGIApp, services: Services, *, read_only: bool, version: str) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        services: Services,
+        *,
+        read_only: bool,
+        version: str,
+        host: HostAuthenticator | None = None,
+    ) -> None:
         self.app = app
         self.services = services
+        self.host = host
         self.read_only = read_only
         self.version = version
         self._server: MCPServer | None = None
@@ -72,7 +97,10 @@ class McpEndpoint:
         if scope["type"] != "http":
             return
         try:
-            actor_of(scope["headers"], self.services)
+            if self.host is None:
+                actor_of(scope["headers"], self.services)
+            else:
+                await self.host.check(scope)
         except DomainError as exc:
             await domain_error_response(exc)(scope, receive, send)
             return
@@ -84,7 +112,12 @@ class McpEndpoint:
         async with self._lock:
             if self._server is not None:
                 return self._server
-            server = mcp_server(self.app, read_only=self.read_only, version=self.version)
+            server = mcp_server(
+                self.app,
+                read_only=self.read_only,
+                version=self.version,
+                hosted=self.host is not None,
+            )
             started = asyncio.Event()
 
             async def run() -> None:

@@ -176,3 +176,32 @@ def test_the_deployment_guide_shows_the_tested_host() -> None:
     guide = (ROOT / "docs" / "deployment.md").read_text()
     example = (ROOT / "tests" / "plugin_host.py").read_text()
     assert f"```python\n{example}```" in guide
+
+
+async def test_mcp_under_the_prefix_acts_as_the_hosts_signed_in_user(
+    host: Host, address: str
+) -> None:
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with httpx.AsyncClient(base_url=f"http://{address}", timeout=10) as anonymous:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        refused = await anonymous.post("/pm/mcp", json=body)
+        assert refused.status_code == 401
+    async with _signed_in(address, "alice", "wonderland") as http:
+        made = await http.post("/pm/api/v1/projects", json={"key": "MCPH", "title": "Hosted"})
+        assert made.status_code == 201, made.text
+        cookie = {"Cookie": f"{COOKIE}={http.cookies[COOKIE]}"}
+        async with (
+            httpx2.AsyncClient(headers=cookie, timeout=30) as mcp_http,
+            Client(
+                streamable_http_client(f"http://{address}/pm/mcp", http_client=mcp_http)
+            ) as client,
+        ):
+            created = await client.call_tool(
+                "create_work_item", {"project": "MCPH", "item_type": "task", "title": "Via MCP"}
+            )
+            assert not created.is_error, created.content
+            assert created.structured_content is not None
+            assert created.structured_content["work_item"]["created_by"] == "alice"
