@@ -17,7 +17,7 @@ async def _link(
     blocking: dict[str, Any],
     blocked: dict[str, Any],
     kind: str = "blocks",
-) -> None:
+) -> str:
     response = await client.post(
         f"{API}/dependencies",
         json={
@@ -28,6 +28,7 @@ async def _link(
         headers=OWNER,
     )
     assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 async def _patch(client: httpx.AsyncClient, item: dict[str, Any], **fields: Any) -> None:
@@ -143,6 +144,66 @@ async def test_a_lane_after_done_counts_as_done(client: httpx.AsyncClient) -> No
     waiting = await create_item(client, OWNER, pid, "story", "next")
     await _link(client, blocker, waiting)
     assert _titles(await _ready(client)) == ["next"]
+
+
+async def test_links_across_projects_follow_each_items_own_lanes(
+    client: httpx.AsyncClient,
+) -> None:
+    pid = (await create_project(client, OWNER, key="PONE"))["id"]
+    other = (await create_project(client, OWNER, key="PTWO"))["id"]
+    lane = await client.post(
+        f"{API}/projects/{other}/swim-lanes",
+        json={"status_value": "released", "name": "Released"},
+        headers=OWNER,
+    )
+    assert lane.status_code == 201, lane.text
+    # "released" is a lane after Done in PTWO only: there it is done, in PONE no such lane.
+    shipped = await create_item(client, OWNER, other, "story", "shipped", status="released")
+    waiting = await create_item(client, OWNER, pid, "story", "waits on shipped")
+    await _link(client, shipped, waiting)
+    helper = await create_item(client, OWNER, pid, "story", "helper")
+    abroad = await create_item(client, OWNER, other, "story", "waits abroad")
+    await _link(client, helper, abroad)  # an item of another project still counts as unblocked
+    answer = await _ready(client)
+    assert _titles(answer) == ["waits on shipped", "helper"]
+    assert {e["title"]: e["unblocks"] for e in answer["items"]} == {
+        "waits on shipped": 0,
+        "helper": 1,
+    }
+    # The other project's ready work: its item waits on an open item of PONE.
+    assert _titles(await _ready(client, "PTWO")) == []
+    await _patch(client, helper, status="in_review")  # a lane before Done: still open
+    assert _titles(await _ready(client, "PTWO")) == []
+    await _patch(client, helper, status="done")
+    assert _titles(await _ready(client, "PTWO")) == ["waits abroad"]
+
+
+async def test_removed_links_neither_block_nor_chain(client: httpx.AsyncClient) -> None:
+    pid = (await create_project(client, OWNER, key="PONE"))["id"]
+    other = (await create_project(client, OWNER, key="PTWO"))["id"]
+    first = await create_item(client, OWNER, pid, "story", "first", story_points=2)
+    then = await create_item(client, OWNER, pid, "story", "then", story_points=2)
+    last = await create_item(client, OWNER, pid, "story", "last", story_points=2)
+    before = await create_item(client, OWNER, other, "story", "before", story_points=20)
+    after = await create_item(client, OWNER, other, "story", "after", story_points=20)
+    link = await _link(client, first, then)
+    await _link(client, then, last)
+    await _link(client, before, first)  # a blocker abroad holds `first` back ...
+    await _link(client, last, after)  # ... but a chain stays inside its project
+    chain = await client.get(f"{API}/projects/PONE/critical-path", headers=OWNER)
+    assert [i["title"] for i in chain.json()["items"]] == ["first", "then", "last"]
+    assert chain.json()["total"] == 6
+    assert _titles(await _ready(client)) == []
+    removed = await client.delete(f"{API}/dependencies/{link}", headers=OWNER)
+    assert removed.status_code == 204, removed.text
+    answer = await _ready(client)
+    assert _titles(answer) == ["then"]
+    assert answer["items"][0]["unblocks"] == 1
+    chain = await client.get(f"{API}/projects/PONE/critical-path", headers=OWNER)
+    assert ([i["title"] for i in chain.json()["items"]], chain.json()["total"]) == (
+        ["then", "last"],
+        4,
+    )
 
 
 async def test_viewers_read_by_key_and_strangers_get_404(client: httpx.AsyncClient) -> None:

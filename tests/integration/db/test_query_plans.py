@@ -13,8 +13,10 @@ import pytest
 
 from pm.db.migrate import upgrade_sqlite
 from pm.db.query import Query
+from pm.db.repos import planning as planning_repo
 from pm.db.repos import projects as projects_repo
 from pm.db.repos import work_items as repo
+from pm.db.repos.planning import ReadyFilter
 from pm.db.repos.work_items import ItemFilter
 from pm.db.sqlite import DIALECT
 
@@ -110,3 +112,33 @@ def test_the_one_statement_write_lookups_scan_nothing(
     plan = _plan(conn, query, params)
     assert "SCAN" not in plan, plan
     assert "uq_pm_swim_lanes_project_status" in plan, plan
+
+
+# Ready work and the critical path read every open item of a project.
+_PLANNING = [
+    *(
+        planning_repo._ready_query(flt)[0]
+        for flt in (ReadyFilter(), ReadyFilter(assignee_id="a", sprint_id="s"))
+    ),
+    planning_repo._GRAPH,
+]
+_PARAMS = {"project_id": "p", "limit": 50, "assignee_id": "a", "sprint_id": "s"}
+
+
+@pytest.mark.parametrize("query", [*_PLANNING, planning_repo._BLOCKED], ids=repr)
+def test_planning_follows_blocks_links_through_their_own_index(
+    conn: sqlite3.Connection, query: Query
+) -> None:
+    plan = _plan(conn, query, _PARAMS)
+    assert "SCAN pm_" not in plan, plan
+    assert "SCAN w\n" not in plan + "\n", plan
+    assert "AUTOMATIC" not in plan, plan
+    assert "ix_pm_dependencies_blocks_" in plan, plan
+
+
+@pytest.mark.parametrize("query", _PLANNING, ids=repr)
+def test_planning_reads_the_projects_items_from_the_status_index_alone(
+    conn: sqlite3.Connection, query: Query
+) -> None:
+    plan = _plan(conn, query, _PARAMS)
+    assert "COVERING INDEX ix_pm_work_items_project_status" in plan, plan

@@ -17,21 +17,32 @@ from pm.db.query import Query, sql
 from pm.db.repos.swim_lanes import done_statuses
 from pm.db.rows import columns, field_names, mapper
 
-_BLOCKS = "'blocks'"
+# The conditions of the live-`blocks` indexes (revision 0009), named in full so they apply.
+_LIVE_BLOCKS = "{d}.dependency_type = 'blocks' AND {d}.deleted_at IS NULL"
+# The statuses that count as done in :project_id, listed once per statement.
+_DONE = f"done(status_value) AS ({done_statuses()})"
+
+
+def _open_here(item: str) -> str:
+    """SQL: the item `item` (an alias), known to be in :project_id, is live and not done."""
+    return f"{item}.deleted_at IS NULL AND {item}.status NOT IN (SELECT status_value FROM done)"
 
 
 def _open(item: str) -> str:
-    """SQL: the item `item` (an alias) is live and not done in its own project.
+    """SQL: the item `item` is live and not done in its own project.
 
-    Two index lookups (its lane, the project's Done lane) rather than a `NOT IN` list,
-    which a correlated check would rebuild for every row.
+    Most links stay inside the project: those items are checked against the `done` list
+    of the statement; an item of another project looks up its own lanes (two index
+    lookups: its lane, that project's Done lane).
     """
     return (
-        f"{item}.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM pm_swim_lanes dl "
-        "JOIN pm_swim_lanes dd ON dd.project_id = dl.project_id "
-        f"AND dd.status_value = '{DONE_STATUS}' AND dd.deleted_at IS NULL "
-        f"WHERE dl.project_id = {item}.project_id AND dl.status_value = {item}.status "
-        "AND dl.deleted_at IS NULL AND dl.position >= dd.position)"
+        f"{item}.deleted_at IS NULL AND CASE WHEN {item}.project_id = :project_id "
+        f"THEN {item}.status NOT IN (SELECT status_value FROM done) "
+        "ELSE NOT EXISTS (SELECT 1 FROM pm_swim_lanes xl JOIN pm_swim_lanes xd "
+        f"ON xd.project_id = xl.project_id AND xd.status_value = '{DONE_STATUS}' "
+        f"AND xd.deleted_at IS NULL WHERE xl.project_id = {item}.project_id "
+        f"AND xl.status_value = {item}.status AND xl.deleted_at IS NULL "
+        "AND xl.position >= xd.position) END"
     )
 
 
@@ -41,15 +52,15 @@ def _open_blocker(item: str, besides: str | None = None) -> str:
     return (
         "EXISTS (SELECT 1 FROM pm_dependencies bd JOIN pm_work_items bw "
         f"ON bw.id = bd.blocking_item_id WHERE bd.blocked_item_id = {item}.id "
-        f"AND bd.dependency_type = {_BLOCKS} AND bd.deleted_at IS NULL AND {_open('bw')}{other})"
+        f"AND {_LIVE_BLOCKS.format(d='bd')} AND {_open('bw')}{other})"
     )
 
 
 # How many open items `r` is the last open blocker of.
 _UNBLOCKS = (
     "(SELECT count(*) FROM pm_dependencies ud JOIN pm_work_items uw "
-    "ON uw.id = ud.blocked_item_id WHERE ud.blocking_item_id = r.id "
-    f"AND ud.dependency_type = {_BLOCKS} AND ud.deleted_at IS NULL AND {_open('uw')} "
+    f"ON uw.id = ud.blocked_item_id WHERE ud.blocking_item_id = r.id "
+    f"AND {_LIVE_BLOCKS.format(d='ud')} AND {_open('uw')} "
     f"AND NOT {_open_blocker('uw', besides='r.id')})"
 )
 _PRIORITY_RANK = (
@@ -95,12 +106,12 @@ def _ready_query(flt: ReadyFilter) -> tuple[Query, dict[str, object]]:
         # `ready` holds only ids and sort keys (used twice, so materialised once): the sort
         # and the count stay light, and only the page's rows are read in full.
         query = sql(
-            "WITH ready AS (SELECT w.id, "
+            f"WITH {_DONE}, ready AS (SELECT w.id, "
             f"{_PRIORITY_RANK} AS rank_priority, {_SPRINT_RANK} AS rank_sprint, "
             "w.position, w.item_number FROM pm_work_items w "
-            "WHERE w.project_id = :project_id AND w.deleted_at IS NULL "
+            "WHERE w.project_id = :project_id "
             f"AND w.item_type <> '{WorkItemType.EPIC.value}' "
-            f"AND w.status NOT IN ({done_statuses()}) AND NOT {_open_blocker('w')}"
+            f"AND {_open_here('w')} AND NOT {_open_blocker('w')}"
             f"{''.join(conds)}), "
             f"page AS (SELECT * FROM ready ORDER BY {', '.join(_ORDER)} LIMIT :limit) "
             f"SELECT {columns(WorkItem, 'r')}, (SELECT count(*) FROM ready), {_UNBLOCKS} "
@@ -126,27 +137,25 @@ async def ready(
     return items, int(rows[0][-2]) if rows else 0
 
 
-def _open_here(item: str) -> str:
-    """SQL: the item `item` of :project_id is live and not done (one list for all rows)."""
-    return f"{item}.deleted_at IS NULL AND {item}.status NOT IN ({done_statuses()})"
-
-
 def _weight(item: str) -> str:
     return f"coalesce({item}.story_points, {UNSET_POINTS_WEIGHT})"
 
 
 # The open `blocks` links between a project's open items, each with both weights, and the
-# heaviest open item on its own (a chain of one; ties: the smaller id). The open items are
-# read once (MATERIALIZED: SQLite, PostgreSQL 12+) and joined through the links both ways,
-# so other projects' links are never read.
+# heaviest open item on its own (a chain of one; ties: the smaller id). Both parts read the
+# items from the status index alone; CROSS JOIN keeps SQLite's join order (item, its links,
+# the linked item by id) where, without statistics, it would walk the project's items for
+# every link instead.
 _GRAPH = sql(
-    f"WITH open_items(id, weight) AS MATERIALIZED (SELECT h.id, {_weight('h')} "
-    f"FROM pm_work_items h WHERE h.project_id = :project_id AND {_open_here('h')}) "
-    "SELECT a.id, b.id, a.weight, b.weight FROM open_items a JOIN pm_dependencies d "
-    f"ON d.blocking_item_id = a.id AND d.dependency_type = {_BLOCKS} AND d.deleted_at IS NULL "
-    "JOIN open_items b ON b.id = d.blocked_item_id "
+    f"WITH {_DONE} SELECT a.id, b.id, {_weight('a')}, {_weight('b')} FROM pm_work_items a "
+    "CROSS JOIN pm_dependencies d CROSS JOIN pm_work_items b "
+    f"WHERE a.project_id = :project_id AND {_open_here('a')} AND d.blocking_item_id = a.id "
+    f"AND {_LIVE_BLOCKS.format(d='d')} AND b.id = d.blocked_item_id "
+    f"AND b.project_id = :project_id AND {_open_here('b')} "
     "UNION ALL SELECT heaviest.id, NULL, heaviest.weight, NULL FROM "
-    "(SELECT id, weight FROM open_items ORDER BY weight DESC, id LIMIT 1) heaviest",
+    f"(SELECT h.id, {_weight('h')} AS weight FROM pm_work_items h "
+    f"WHERE h.project_id = :project_id AND {_open_here('h')} "
+    "ORDER BY weight DESC, h.id LIMIT 1) heaviest",
     "critical path graph",
 )
 
@@ -173,9 +182,9 @@ async def open_graph(ex: Executor, project_id: str) -> OpenGraph:
 
 # Open items of the project waiting on open blockers (in any project), with those keys.
 _BLOCKED = sql(
-    "SELECT w.id, bw.key FROM pm_work_items w JOIN pm_dependencies bd "
-    f"ON bd.blocked_item_id = w.id AND bd.dependency_type = {_BLOCKS} "
-    "AND bd.deleted_at IS NULL JOIN pm_work_items bw ON bw.id = bd.blocking_item_id "
+    f"WITH {_DONE} SELECT w.id, bw.key FROM pm_work_items w JOIN pm_dependencies bd "
+    f"ON bd.blocked_item_id = w.id AND {_LIVE_BLOCKS.format(d='bd')} "
+    "JOIN pm_work_items bw ON bw.id = bd.blocking_item_id "
     f"WHERE w.project_id = :project_id AND {_open_here('w')} AND {_open('bw')} "
     "ORDER BY w.item_number, bw.key",
     "blocked items",
