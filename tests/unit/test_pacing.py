@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from pm.api.inflight import InFlight
@@ -27,7 +28,7 @@ def test_busy_time_counts_the_time_with_any_request_in_progress() -> None:
 async def test_a_saturated_process_makes_an_attempt_wait() -> None:
     clock = {"busy": 0.0}
     pacer = Pacer(lambda: clock["busy"], window=0.01, saturated=0.8, pause=0.05)
-    time.sleep(0.02)
+    await asyncio.sleep(0.02)
     clock["busy"] = 0.02  # busy the whole window
     started = time.monotonic()
     await pacer.turn()
@@ -37,7 +38,7 @@ async def test_a_saturated_process_makes_an_attempt_wait() -> None:
 async def test_a_process_with_spare_time_sends_at_once() -> None:
     clock = {"busy": 0.0}
     pacer = Pacer(lambda: clock["busy"], window=0.01, saturated=0.8, pause=0.5)
-    time.sleep(0.02)
+    await asyncio.sleep(0.02)
     clock["busy"] = 0.005  # a quarter of the window
     started = time.monotonic()
     await pacer.turn()
