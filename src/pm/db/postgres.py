@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import asyncpg
@@ -307,6 +307,53 @@ class PgReader:
         raise RuntimeError("a reader does not write")
 
 
+class PgScope:
+    """The reads of one scope (a request's) on one pooled connection, taken at the first
+    statement and given back by `end`: one acquire and one release for them all, instead of
+    one per statement. No transaction: each statement sees what was committed when it ran,
+    as with the shared reader."""
+
+    __slots__ = ("_conn", "pool", "schema")
+
+    def __init__(self, pool: PgPool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+        self._conn: PmConnection | None = None
+
+    async def _get(self) -> PmConnection:
+        if self._conn is None:
+            conn = await self.pool.acquire()
+            try:
+                await use_schema(conn, self.schema)
+            except BaseException as exc:
+                await self.pool.release(conn)
+                raise _translated(exc) from exc
+            self._conn = conn
+        return self._conn
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        return await PgExecutor(await self._get()).one(query, params)
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        return await PgExecutor(await self._get()).all(query, params)
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
+    async def end(self) -> None:
+        """Give the connection back (if a statement took one)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self.pool.release(conn)
+
+
 class PgSnapshot:
     """A reader that sees one snapshot (REPEATABLE READ, read only) on a connection of its
     own, taken at its first statement and given back when `close` is called."""
@@ -376,6 +423,11 @@ class PgStore:
     async def reader(self) -> PgReader:
         """The executor for reads: committed data only, never blocked by writers."""
         return self._reader
+
+    def scope(self) -> tuple[PgScope, Callable[[], Awaitable[None]]]:
+        """One scope of reads on one pooled connection, and what gives it back."""
+        reads = PgScope(self.pool, self.schema)
+        return reads, reads.end
 
     def snapshot(self) -> tuple[PgSnapshot, Callable[[], None]]:
         """A reader that sees one snapshot until the returned function is called."""

@@ -161,6 +161,10 @@ class SqliteStore(GroupCommit):
         """The executor for reads: committed data only, never blocked by writers."""
         return self.read_executor
 
+    def scope(self) -> tuple[SqliteExecutor, None]:
+        """One scope of reads: the shared reader (each statement its own snapshot)."""
+        return self.read_executor, None
+
     def in_transaction(self) -> bool:
         """Whether the batch transaction is open."""
         return self.conn.in_transaction

@@ -7,7 +7,7 @@ them today; another engine plugs in by implementing the same protocols.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Protocol
@@ -28,6 +28,12 @@ class TenantStore(Protocol):
     def snapshot(self) -> tuple[Executor, Callable[[], None]]:
         """A reader that sees one snapshot of the tenant until the returned function is
         called (for long reads that must agree across statements, e.g. an export)."""
+        ...
+
+    def scope(self) -> tuple[Executor, Callable[[], Awaitable[None]] | None]:
+        """The executor for one scope of reads (a request's), and what ends the scope: None
+        where the shared reader serves (SQLite); on PostgreSQL one pooled connection taken
+        at the first statement serves them all and goes back at the end."""
         ...
 
     async def begin_unit(self) -> Executor:

@@ -232,7 +232,7 @@ class Tenancy:
 class ReadScope:
     """Holds the tenant store open for a sequence of reads."""
 
-    __slots__ = ("_actor", "_close", "_manager", "_snapshot", "_store")
+    __slots__ = ("_actor", "_close", "_end", "_manager", "_snapshot", "_store")
 
     def __init__(self, manager: TenantManager, actor: Actor, snapshot: bool = False) -> None:
         self._manager = manager
@@ -240,6 +240,7 @@ class ReadScope:
         self._snapshot = snapshot
         self._store: TenantStore | None = None
         self._close: Callable[[], None] | None = None
+        self._end: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> Reader:
         store = await self._manager.acquire(self._actor.tenant_id)
@@ -248,7 +249,7 @@ class ReadScope:
             if self._snapshot:
                 ex, self._close = store.snapshot()
             else:
-                ex = await store.reader()
+                ex, self._end = store.scope()
         except BaseException:
             self._manager.release(store)
             raise
@@ -264,5 +265,7 @@ class ReadScope:
             try:
                 if self._close is not None:
                     self._close()
+                if self._end is not None:
+                    await self._end()
             finally:
                 self._manager.release(self._store)
