@@ -35,6 +35,8 @@ from pm.service.uow import Tenancy
 from pm.webhooks.sender import Sender
 
 log = logging.getLogger(__name__)
+SYSTEM_USER = "system:webhooks"
+LEASE_MARGIN = 5  # seconds a lease outlives the attempt's timeout (clock skew between hosts)
 Busy = Callable[[], float]  # seconds with a request in progress, so far (CLOCK_MONOTONIC)
 
 
@@ -67,10 +69,6 @@ class Pacer:
         """Wait for this attempt's turn."""
         if self.share() > self.saturated:
             await asyncio.sleep(self.pause)
-
-
-SYSTEM_USER = "system:webhooks"
-LEASE_MARGIN = 5  # seconds a lease outlives the attempt's timeout (clock skew between hosts)
 
 
 @record
