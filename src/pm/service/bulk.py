@@ -2,18 +2,22 @@
 
 Each operation calls the same use case as its single route (the rules and the roles are
 theirs); this module only runs them in order, resolves `$ref` references to ids created
-earlier in the request, and names the failing operation.
+earlier in the request, and names the failing operation. Work item creations next to
+each other in one project share their statements (`work_items.create_work_items`): a plan
+of 1,000 stories takes its numbers in one statement and stores its rows in one.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from pm.core.actor import Actor
 from pm.core.errors import DomainError, InvalidInput, OperationFailed
 from pm.core.records import record
+from pm.service import work_items
 from pm.service.uow import Tenancy, UnitOfWork
 
 MAX_OPERATIONS = 1000
@@ -55,13 +59,27 @@ Run = Callable[[UnitOfWork, Refs], Awaitable[tuple[str, Any]]]
 
 
 @record
+class Creation:
+    """A work item creation as written, for running it together with its neighbours:
+    `project` and `status` as the operation names them, the `$ref` names it `uses` (one
+    naming an item created beside it must wait for that item's row), and `new` resolving
+    its references into the project's id and the item."""
+
+    project: str
+    status: str | None
+    uses: frozenset[str]
+    new: Callable[[Refs], tuple[str, work_items.NewWorkItem]]
+
+
+@record
 class Operation:
-    """One step of a bulk request, ready to run."""
+    """One step of a bulk request, ready to run (`creation`: it creates a work item)."""
 
     op: str
     entity: str
     run: Run
     ref: str | None = None
+    creation: Creation | None = None
 
 
 @record
@@ -90,9 +108,15 @@ async def apply(uow: UnitOfWork, operations: Sequence[Operation]) -> list[Outcom
         raise InvalidInput(f"at most {MAX_OPERATIONS} operations per request", field="operations")
     refs = Refs()
     outcomes: list[Outcome] = []
-    for index, operation in enumerate(operations):
-        if index and not index % _YIELD_EVERY:
-            await asyncio.sleep(0)  # the loop serves other tenants' requests meanwhile
+    index = 0
+    while index < len(operations):
+        count = _creations_together(operations, index)
+        if count:
+            await _create_items(uow, refs, operations[index : index + count], index, outcomes)
+            index += count
+            continue
+        operation = operations[index]
+        await _pause(index)
         try:
             entity_id, result = await operation.run(uow, refs)
             if operation.ref is not None:
@@ -102,7 +126,72 @@ async def apply(uow: UnitOfWork, operations: Sequence[Operation]) -> list[Outcom
         outcomes.append(
             Outcome(index, operation.op, operation.entity, entity_id, operation.ref, result)
         )
+        index += 1
     return outcomes
+
+
+async def _pause(index: int) -> None:
+    if index and not index % _YIELD_EVERY:
+        await asyncio.sleep(0)  # the loop serves other tenants' requests meanwhile
+
+
+def _creations_together(operations: Sequence[Operation], start: int) -> int:
+    """How many operations from `start` on create work items together: the same project
+    and status as written, none referring to another among them (0: not a creation)."""
+    first = operations[start].creation
+    if first is None:
+        return 0
+    refs: set[str] = set()
+    end = start
+    for operation in operations[start:]:
+        made = operation.creation
+        if made is None or (made.project, made.status) != (first.project, first.status):
+            break
+        if made.uses & refs:
+            break
+        if operation.ref is not None:
+            refs.add(operation.ref)
+        end += 1
+    return end - start
+
+
+async def _create_items(
+    uow: UnitOfWork,
+    refs: Refs,
+    operations: Sequence[Operation],
+    start: int,
+    outcomes: list[Outcome],
+) -> None:
+    """Run creations of one project together, each failure named by its own index."""
+    news: list[work_items.NewWorkItem] = []
+    project_id = ""
+    for index, operation in enumerate(operations, start):
+        try:
+            project_id, new = _creation(operation).new(refs)
+        except DomainError as exc:
+            raise OperationFailed(index, exc) from exc
+        news.append(new)
+    index = start
+    try:
+        async with aclosing(work_items.create_work_items(uow, project_id, news)) as created:
+            async for item in created:
+                operation = operations[index - start]
+                if operation.ref is not None:
+                    refs.name(operation.ref, item.id)
+                outcomes.append(
+                    Outcome(index, operation.op, operation.entity, item.id, operation.ref, item)
+                )
+                index += 1
+                await _pause(index)
+    except DomainError as exc:
+        # Storing the rows comes after the last one: a failure there is the last one's.
+        raise OperationFailed(min(index, start + len(operations) - 1), exc) from exc
+
+
+def _creation(operation: Operation) -> Creation:
+    if operation.creation is None:
+        raise TypeError("not a work item creation")
+    return operation.creation
 
 
 async def dry_run(tenancy: Tenancy, actor: Actor, operations: Sequence[Operation]) -> BulkResult:

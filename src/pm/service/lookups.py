@@ -44,16 +44,16 @@ async def project(reader: Reader, id_or_key: str, need: Role) -> Project:
 
 
 async def project_taking_item_number(
-    uow: UnitOfWork, id_or_key: str, status: str
+    uow: UnitOfWork, id_or_key: str, status: str, count: int = 1
 ) -> projects.TakenNumber:
-    """The live project (by id or key) with its next work item number taken (EDIT role), or
-    NotFound.
+    """The live project (by id or key) with its next work item number (or `count` of them)
+    taken (EDIT role), or NotFound.
 
     One statement instead of three (lookup, status lane, number); when the caller may not
     create items, or the creation fails later, the unit of work is rolled back and the
     number with it.
     """
-    taken = await projects.take_item_number(uow.ex, id_or_key, uow.actor.user_id, status)
+    taken = await projects.take_item_number(uow.ex, id_or_key, uow.actor.user_id, status, count)
     if taken is None:
         raise NotFound("project", id_or_key)
     _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)

@@ -114,10 +114,8 @@ class UnitOfWork(Reader):
             await activity.append(self.ex, self._activity)
         if not self.events:
             return []
-        stored = [
-            await event_repo.append(
-                self.ex,
-                self.now,
+        rows = [
+            (
                 str(e.kind),  # a plain str: sqlite3 binds a str subclass slowly
                 e.entity_id,
                 e.project_id,
@@ -128,6 +126,10 @@ class UnitOfWork(Reader):
             )
             for e in self.events
         ]
+        if len(rows) == 1:  # the common write: numbered inside its INSERT, one statement
+            stored = [await event_repo.append(self.ex, self.now, *rows[0])]
+        else:
+            stored = await event_repo.append_many(self.ex, self.now, rows)
         await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, stored[0].seq)
         return stored
 

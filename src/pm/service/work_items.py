@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import fields, replace
 from typing import TypedDict
 
@@ -9,6 +10,7 @@ from pm.core import activity, projects, work_items
 from pm.core.enums import EntityType, Priority, WorkItemType
 from pm.core.errors import InvalidInput
 from pm.core.ids import new_id
+from pm.core.projects import Project
 from pm.core.records import evolve, record
 from pm.core.sprints import accepts_items
 from pm.core.swim_lanes import DEFAULT_STATUS
@@ -57,17 +59,49 @@ class WorkItemPatch(TypedDict, total=False):
 
 async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -> WorkItem:
     """Create an epic, story or task in a project."""
-    ex = uow.ex
     status = new.status if new.status is not None else DEFAULT_STATUS
     taken = await lookups.project_taking_item_number(uow, project_id, status)
-    project, number = taken.project, taken.number
-    project_id = project.id
+    item = await _new_item(uow, taken.project, taken.number, new, status, taken.status_has_lane)
+    await repo.insert(uow.ex, item)
+    return item
+
+
+async def create_work_items(
+    uow: UnitOfWork, project_id: str, news: Sequence[NewWorkItem]
+) -> AsyncGenerator[WorkItem, None]:
+    """Create items in one project as `create_work_item` would one after the other (the same
+    rules, numbers, activity and events, in order), yielding each once it has passed the
+    rules: a caller learns which one failed. Their numbers are taken in one statement and
+    their rows stored in one after the last is yielded, so iterate to the end (or fail).
+    """
+    statuses = [DEFAULT_STATUS if new.status is None else new.status for new in news]
+    taken = await lookups.project_taking_item_number(uow, project_id, statuses[0], len(news))
+    items = []
+    for offset, (new, status) in enumerate(zip(news, statuses, strict=True)):
+        has_lane = taken.status_has_lane and status == statuses[0]
+        number = taken.number + offset
+        items.append(await _new_item(uow, taken.project, number, new, status, has_lane))
+        yield items[-1]
+    await repo.insert_many(uow.ex, items)
+
+
+async def _new_item(
+    uow: UnitOfWork,
+    project: Project,
+    number: int,
+    new: NewWorkItem,
+    status: str,
+    status_has_lane: bool,
+) -> WorkItem:
+    """A new item of `project` under `number` after every rule of creation, logged and
+    announced (its row is the caller's to store)."""
+    ex, project_id = uow.ex, project.id
     title = projects.validate_title(new.title)
     parent = None
     if new.parent_id is not None:
         parent = await lookups.referenced_item(ex, new.parent_id, "parent_id")
     work_items.validate_parent(new.item_type, project_id, parent)
-    if not taken.status_has_lane:
+    if not status_has_lane:
         work_items.validate_status(status, await lane_repo.statuses(ex, project_id))
     if new.sprint_id is not None:
         await _check_sprint(uow, new.sprint_id, new.item_type, project_id)
@@ -94,7 +128,6 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
         user,
         None,
     )
-    await repo.insert(ex, item)
     uow.log(EntityType.WORK_ITEM, item.id, project_id, "created")
     uow.emit(
         Event(

@@ -129,6 +129,56 @@ async def test_the_first_failure_undoes_everything(
     assert snapshot(data_dir) == before
 
 
+async def test_creations_side_by_side_keep_their_order_numbers_and_events(
+    client: httpx.AsyncClient, data_dir: Path
+) -> None:
+    # Neighbouring creations in one project share their statements: the answer, the keys
+    # and the events are as if each ran alone, and a failure names its own operation.
+    one = (await create_project(client, bearer(), key="PONE"))["id"]
+    two = (await create_project(client, bearer(), key="PTWO"))["id"]
+    before = snapshot(data_dir)
+    bad = [_item(one, "a"), _item(one, "b"), _item(one, "c", sprint_id="no-such-sprint")]
+    answer = await client.post(URL, json={"operations": [*bad, _item(one, "d")]}, headers=bearer())
+    assert answer.status_code == 422, answer.text
+    assert (answer.json()["index"], answer.json()["field"]) == (2, "operations.2.sprint_id")
+    assert snapshot(data_dir) == before  # no row, no number, no event
+    seen = len(await _events(client))
+    operations = [
+        _item(one, "one 1", ref="first"),
+        _item(one, "one 2"),
+        _item(two, "two 1"),
+        _item("PONE", "one 3 by key", status="in_progress"),
+        _item(one, "one 4", item_type="task", parent_id="$first"),
+        _item(one, "one 5"),
+    ]
+    answer = await client.post(URL, json={"operations": operations}, headers=bearer())
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["result"]["key"] for r in results] == [
+        "PONE-1",
+        "PONE-2",
+        "PTWO-1",
+        "PONE-3",
+        "PONE-4",
+        "PONE-5",
+    ]
+    assert [r["result"]["position"] for r in results] == [1, 2, 1, 3, 4, 5]
+    assert results[3]["result"]["status"] == "in_progress"
+    assert results[4]["result"]["parent_id"] == results[0]["id"]
+    events = (await _events(client))[seen:]
+    assert [e["entity_id"] for e in events] == [r["id"] for r in results]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(results)))
+    listed = await client.get(f"{API}/projects/PONE/work-items", headers=bearer())
+    assert [i["title"] for i in listed.json()["items"]] == [
+        "one 1",
+        "one 2",
+        "one 3 by key",
+        "one 4",
+        "one 5",
+    ]
+
+
 async def test_roles_hold_per_operation(client: httpx.AsyncClient, data_dir: Path) -> None:
     mine = await create_project(client, bearer(), key="MINE")
     theirs = await create_project(client, bearer("acme", "bob"), key="BOBS")

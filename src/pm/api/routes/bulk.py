@@ -40,16 +40,29 @@ async def run_bulk(request: Request, body: dto.BulkRequest) -> Response:
 def operation(op: dto.BulkOperation) -> bulk.Operation:
     """The runnable step for one operation of the request."""
     step = cast(Callable[[Any], bulk.Run], _STEPS[type(op)])(op)
-    return bulk.Operation(op.op, op.entity, step, getattr(op, "ref", None))
+    creation = _creation(op) if isinstance(op, dto.WorkItemCreate) else None
+    return bulk.Operation(op.op, op.entity, step, getattr(op, "ref", None), creation)
+
+
+def _new_item(op: dto.WorkItemCreate, refs: Refs) -> tuple[str, work_items.NewWorkItem]:
+    """The project's id and the item to create, references resolved."""
+    fields = op.model_dump(exclude={"op", "entity", "ref", "project_id"})
+    fields["parent_id"] = refs.maybe(op.parent_id, "parent_id")
+    fields["sprint_id"] = refs.maybe(op.sprint_id, "sprint_id")
+    project_id = refs.resolve(op.project_id, "project_id")
+    return project_id, work_items.NewWorkItem(**fields)
+
+
+def _creation(op: dto.WorkItemCreate) -> bulk.Creation:
+    named = (op.project_id, op.parent_id, op.sprint_id)
+    uses = frozenset(v[1:] for v in named if v is not None and v.startswith("$"))
+    return bulk.Creation(op.project_id, op.status, uses, lambda refs: _new_item(op, refs))
 
 
 def _create_item(op: dto.WorkItemCreate) -> bulk.Run:
     async def run(uow: UnitOfWork, refs: Refs) -> tuple[str, Any]:
-        fields = op.model_dump(exclude={"op", "entity", "ref", "project_id"})
-        fields["parent_id"] = refs.maybe(op.parent_id, "parent_id")
-        fields["sprint_id"] = refs.maybe(op.sprint_id, "sprint_id")
-        project_id = refs.resolve(op.project_id, "project_id")
-        item = await work_items.create_work_item(uow, project_id, work_items.NewWorkItem(**fields))
+        project_id, new = _new_item(op, refs)
+        item = await work_items.create_work_item(uow, project_id, new)
         return item.id, item
 
     return run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pm.core.records import record
 from pm.db.executor import Executor
 from pm.db.query import Row, sql
@@ -15,6 +17,12 @@ _INSERT = sql(
     "work_item_ids, user_id, body) VALUES ("
     "(SELECT coalesce(max(seq), 0) + 1 FROM pm_events), :created_at, :kind, :entity_id, "
     ":project_id, :sprint_ids, :work_item_ids, :user_id, :body) RETURNING seq"
+)
+# Several events of one unit: numbered from one read of the maximum, stored in one statement.
+_INSERT_NUMBERED = sql(
+    "INSERT INTO pm_events (seq, created_at, kind, entity_id, project_id, sprint_ids, "
+    "work_item_ids, user_id, body) VALUES (:seq, :created_at, :kind, :entity_id, "
+    ":project_id, :sprint_ids, :work_item_ids, :user_id, :body)"
 )
 _LAST = sql("SELECT coalesce(max(seq), 0) FROM pm_events")
 _FIRST = sql("SELECT MIN(seq) FROM pm_events")
@@ -100,6 +108,38 @@ async def append(
     return StoredEvent(
         seq, created_at, kind, entity_id, project_id, sprint_ids, work_item_ids, user_id, body
     )
+
+
+# What `append_many` stores of each event: kind, entity_id, project_id, sprint_ids,
+# work_item_ids, user_id, body (as for `append`).
+NewEvent = tuple[str, str, str | None, tuple[str, ...], tuple[str, ...], str, bytes]
+
+
+async def append_many(
+    ex: Executor, created_at: int, events: Sequence[NewEvent]
+) -> list[StoredEvent]:
+    """Store events in the current transaction, numbered next in the stream in order (the
+    writer's turn keeps the maximum read here the maximum until it commits)."""
+    first = await last_seq(ex) + 1
+    stored = [StoredEvent(seq, created_at, *e) for seq, e in enumerate(events, first)]
+    await ex.run_many(
+        _INSERT_NUMBERED,
+        [
+            {
+                "seq": e.seq,
+                "created_at": created_at,
+                "kind": e.kind,
+                "entity_id": e.entity_id,
+                "project_id": e.project_id,
+                "sprint_ids": " ".join(e.sprint_ids),
+                "work_item_ids": " ".join(e.work_item_ids),
+                "user_id": e.user_id,
+                "body": e.body,
+            }
+            for e in stored
+        ],
+    )
+    return stored
 
 
 async def last_seq(ex: Executor) -> int:

@@ -44,7 +44,7 @@ _UPDATE = update_query(
 # lane (a refused or failed creation is rolled back, and the number with it).
 _TAKE_NUMBER = {
     by: sql(
-        "UPDATE pm_projects SET next_work_item_number = next_work_item_number + 1 "
+        "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count "
         f"WHERE {cond} AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
         "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
         "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = pm_projects.id "
@@ -60,7 +60,7 @@ class TakenNumber:
 
     project: Project  # as updated (its next number is past the one taken)
     role: Role | None  # the user's role in the project
-    number: int
+    number: int  # the first, when several were taken
     status_has_lane: bool  # whether the new item's status has a live lane
 
 
@@ -117,14 +117,16 @@ async def update(ex: Executor, project: Project) -> None:
 
 
 async def take_item_number(
-    ex: Executor, id_or_key: str, user_id: str, status: str
+    ex: Executor, id_or_key: str, user_id: str, status: str, count: int = 1
 ) -> TakenNumber | None:
-    """Reserve a live project's next work item number (inside the write transaction), or
-    None for no live project (named by id or key); see `TakenNumber` for what comes with it."""
+    """Reserve a live project's next `count` work item numbers (inside the write transaction;
+    `number` is the first), or None for no live project (named by id or key); see
+    `TakenNumber` for what comes with it."""
     by, value = _by(id_or_key)
-    row = await ex.one(_TAKE_NUMBER[by], {"id": value, "user_id": user_id, "status": status})
+    params = {"id": value, "user_id": user_id, "status": status, "count": count}
+    row = await ex.one(_TAKE_NUMBER[by], params)
     if row is None:
         return None
     project = _row(row[:-2])
     role = None if row[-2] is None else Role(row[-2])
-    return TakenNumber(project, role, project.next_work_item_number - 1, bool(row[-1]))
+    return TakenNumber(project, role, project.next_work_item_number - count, bool(row[-1]))

@@ -283,6 +283,11 @@ async def insert(ex: Executor, item: WorkItem) -> None:
     await ex.run(*_INSERT.one(item))
 
 
+async def insert_many(ex: Executor, items: Sequence[WorkItem]) -> None:
+    """Store new work items (one statement)."""
+    await ex.run_many(*_INSERT.many(items))
+
+
 async def update(ex: Executor, item: WorkItem, changed: Iterable[str] | None = None) -> None:
     """Store a changed work item: the `changed` columns and the version stamp (default all).
 
