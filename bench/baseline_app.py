@@ -167,11 +167,12 @@ def create_ws_app(sizes: dict[str, int]) -> Starlette:
 def main() -> None:
     """Serve one of the baselines through `pm-server serve`'s own uvicorn configuration.
 
-    `pm.server.serving` is patched so that the app it configures is the baseline instead of
-    ours, while every uvicorn option stays exactly what `serve` sets (they can never drift
-    apart); the options used are written to the file named by BENCH_OPTIONS_OUT. (Until
-    2026-12-02 this wrapped `uvicorn.run`, which `serve` had stopped calling: the "baseline"
-    was our own server, and every ratio measured against it was 1 by construction.)
+    `pm.server.serving.uvicorn_config` is wrapped so that the app it configures is the
+    baseline instead of ours, while every uvicorn option stays exactly what `serve` sets
+    (they can never drift apart); the options used are written to the file named by
+    BENCH_OPTIONS_OUT. (Until 2026-12-02 this wrapped `uvicorn.run`, which `serve` had
+    stopped calling: the "baseline" was our own server, and every ratio measured against
+    it was 1 by construction.)
     """
     from pm.server import cli, serving
 
@@ -199,8 +200,7 @@ def main() -> None:
                 )
         return config
 
-    serving.create_app = lambda settings: app  # never build ours: only its options are used
-    serving.uvicorn_config = baseline_config
+    serving.uvicorn_config = baseline_config  # ours is built (not started): its options count
     cli.serve(env_file=None, host="127.0.0.1", port=args.port)
 
 

@@ -12,7 +12,7 @@ import itertools
 import math
 import time
 from array import array
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -82,7 +82,7 @@ class Result:
     sent: int  # every request issued, warm-up and tail included
 
 
-def percentile(sorted_values: list[float] | array[int], q: float) -> float:
+def percentile(sorted_values: Sequence[float] | array[int], q: float) -> float:
     """The q-quantile (0..1) of already sorted values, nearest rank; 0.0 when empty."""
     if not sorted_values:
         return 0.0
@@ -146,7 +146,7 @@ class HttpConnection(asyncio.Protocol):
         assert self.transport is not None
         if self.lost:  # a write to a closed connection would wait for an answer forever
             raise ConnectionError("the server closed the connection")
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
         self.waiter = waiter
         self.transport.write(data)
         if self.buffer:

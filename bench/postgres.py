@@ -26,7 +26,7 @@ import httpx
 
 from bench import rest, seed, workers
 from bench.load import COUNTER, Job, Request, Scenario, run_separately
-from bench.servers import start_baseline, start_pm, stop, token
+from bench.servers import Server, start_baseline, start_pm, stop, token
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ITEMS = 300  # GET targets, made through the API
@@ -73,7 +73,8 @@ def run(
     name = f"pm_bench_{uuid.uuid4().hex[:10]}"
     _admin(f"CREATE DATABASE {name}")
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    pm = baseline = None
+    pm: Server | None = None
+    baseline: Server | None = None
     try:
         pm = start_pm(work / "pg-data", work, {"DATABASE_URL": url})
         headers = {"Authorization": f"Bearer {token(rest.TENANT)}"}
@@ -140,8 +141,8 @@ def run(
                 "rate": workers.RATE,
             }
     finally:
-        for server in (pm, baseline):
-            if server is not None:
-                stop(server)
+        for left in (pm, baseline):
+            if left is not None:
+                stop(left)
         _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     return out

@@ -437,6 +437,7 @@ def sync_rows(s: dict[str, Any]) -> list[Row]:
             met=growth[large] <= growth[small] + EXPORT_RSS_SLACK_MB,
         )
     )
+    return out
 
 
 def postgres_rows(pg: dict[str, Any]) -> list[Row]:

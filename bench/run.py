@@ -248,9 +248,10 @@ def main(argv: list[str] | None = None) -> None:
             timings[section] = round(time.monotonic() - t0, 1)
             noise[section] = round(other.cores(), 2)
     timings["total"] = round(time.monotonic() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))  # first: a report bug loses no run
     table = report.rows(results)
     results["table"] = [r.__dict__ for r in table]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     report.print_table(table, f"pm bench ({'quick' if args.quick else 'full'}, {timings})")
     if max(noise.values(), default=0.0) > 0.1:
