@@ -1,11 +1,13 @@
 """`WORKERS=N`: N worker processes serve one port; the supervisor replaces any that dies.
 
 The supervisor checks the settings and builds the app once (so a bad setting stops it
-before any worker starts), binds the listening socket, then forks each worker
-(pm.server.worker) with that socket and a pipe on which the worker says when it serves.
-Forking from a process that has already imported the server makes a replacement serve in
-well under a second, however loaded the machine. The kernel hands each new connection
-to whichever worker accepts it first; the workers share the tenant databases and learn of
+before any worker starts), reserves the port, then forks each worker (pm.server.worker),
+which listens on the port with a socket of its own (SO_REUSEPORT), with a pipe on which the
+worker says when it serves. Forking from a process that has already imported the server
+makes a replacement serve in well under a second, however loaded the machine. The kernel
+spreads new connections over the workers' sockets evenly (a hash of each connection's
+addresses; the connections waiting in a worker's queue when it dies are reset, and their
+clients reconnect to the others); the workers share the tenant databases and learn of
 each other's commits from the tenants' event streams (pm.events.follower).
 
 - A worker that dies (a crash, kill -9) is replaced at once; one that keeps dying before
@@ -45,12 +47,31 @@ MAX_BACKOFF = 5.0  # longest pause before restarting a worker that keeps failing
 TICK = 0.2  # seconds between checks of the workers
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket every worker serves."""
+def _socket(host: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The port, reserved before any worker starts (so that a port in use stops the
+    supervisor with a clear error): bound with SO_REUSEPORT but not listening, so it is
+    handed no connection. Each worker listens on a socket of its own on the same address
+    (`listener`), and the kernel spreads new connections over the workers' sockets evenly,
+    by a hash of each connection's addresses. (With one shared listening socket, whichever
+    worker woke first took each connection: 16 connections opened at once could all land
+    on one worker, and two workers served like one.)"""
+    sock = _socket(host)
     sock.bind((host, port))
+    return sock
+
+
+def listener(address: tuple[str, int]) -> socket.socket:
+    """A worker's own listening socket on the supervisor's address."""
+    sock = _socket(address[0])
+    sock.bind(address)
     sock.listen(2048)
     return sock
 
@@ -95,7 +116,8 @@ class Supervisor:
                 for other in self.workers.values():
                     if other.ready_fd >= 0:
                         os.close(other.ready_fd)
-                worker_module.run(self.settings, self.sock, ready_w, parent)
+                address = self.sock.getsockname()[:2]
+                worker_module.run(self.settings, listener(address), ready_w, parent)
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
