@@ -7,14 +7,13 @@ tenants cost nothing but a small object each; the process's connections are the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pm.core.errors import TenantUnknown
 from pm.db import migrate
+from pm.db.opening import StoreCache
 from pm.db.postgres import (
     PgPool,
     PgStore,
@@ -25,7 +24,6 @@ from pm.db.postgres import (
     schema_name,
     translate,
 )
-from pm.db.store import TenantStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,65 +41,25 @@ _TENANT_SCHEMAS = (
 )
 
 
-class PostgresTenantManager:
+class PostgresTenantManager(StoreCache[PgStore]):
     """Opens (creating and migrating on first use) and caches one PgStore per tenant."""
 
     def __init__(self, config: PostgresConfig) -> None:
+        super().__init__()
         self.config = config
         self.pool = PgPool(config)
-        self._stores: OrderedDict[str, PgStore] = OrderedDict()
-        self._opening: dict[str, asyncio.Future[PgStore]] = {}
 
-    @property
-    def open_count(self) -> int:
-        """How many tenant stores are open right now."""
-        return len(self._stores)
-
-    async def get(self, tenant_id: str) -> PgStore:
-        """The store of `tenant_id`, checking (once) that its schema exists and is at head."""
-        store = self._stores.get(tenant_id)
-        if store is not None:
-            self._stores.move_to_end(tenant_id)
-            return store
+    def _check(self, tenant_id: str) -> None:
         schema_name(tenant_id)
-        pending = self._opening.get(tenant_id)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._opening[tenant_id] = pending
-            try:
-                await self._ensure(tenant_id, create=self.config.auto_create)
-                store = PgStore(tenant_id, self.pool)
-            except BaseException as exc:
-                pending.set_exception(exc)
-                pending.exception()  # mark retrieved: waiters re-raise it themselves
-                raise
-            finally:
-                self._opening.pop(tenant_id, None)
-            self._stores[tenant_id] = store
-            pending.set_result(store)
-            while len(self._stores) > self.config.max_open:
-                self._stores.popitem(last=False)  # holds nothing; leaseholders keep theirs
-            return store
-        return await asyncio.shield(pending)
 
-    async def acquire(self, tenant_id: str) -> PgStore:
-        """The tenant's store, held until `release`."""
-        store = await self.get(tenant_id)
-        store.leases += 1
-        return store
+    async def _open(self, tenant_id: str) -> PgStore:
+        """Check (once per opening) that the schema exists and is at head."""
+        await self._ensure(tenant_id, create=self.config.auto_create)
+        return PgStore(tenant_id, self.pool)
 
-    def release(self, store: TenantStore) -> None:
-        """Give back a store taken with `acquire`."""
-        store.leases -= 1
-
-    @contextlib.asynccontextmanager
-    async def lease(self, tenant_id: str) -> AsyncIterator[PgStore]:
-        """`acquire` and `release` around a block."""
-        store = await self.acquire(tenant_id)
-        try:
-            yield store
-        finally:
-            self.release(store)
+    def _evict(self) -> None:
+        while len(self._stores) > self.config.max_open:
+            self._stores.popitem(last=False)  # holds nothing; leaseholders keep theirs
 
     async def _ensure(self, tenant_id: str, *, create: bool) -> None:
         """Create the tenant's schema if missing (when allowed) and migrate it to head."""

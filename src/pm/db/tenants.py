@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from pm.core.errors import TenantUnknown
 from pm.core.records import record
 from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
 from pm.db import migrate
+from pm.db.opening import StoreCache
 from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
 from pm.db.store import TenantStore
 
@@ -35,13 +35,12 @@ class StorageConfig:
     on_commit_batch: Callable[[int], None] | None = None  # units per commit (the metrics)
 
 
-class TenantConnectionManager:
+class TenantConnectionManager(StoreCache[SqliteStore]):
     """Opens (creating and migrating on first use) and caches one SqliteStore per tenant."""
 
     def __init__(self, config: StorageConfig) -> None:
+        super().__init__()
         self.config = config
-        self._stores: OrderedDict[str, SqliteStore] = OrderedDict()
-        self._opening: dict[str, asyncio.Future[SqliteStore]] = {}
         self._closing: set[SqliteStore] = set()
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -49,57 +48,18 @@ class TenantConnectionManager:
         """Where a tenant's database lives."""
         return self.config.base_path / "tenants" / validate_tenant_id(tenant_id) / "main.db"
 
-    @property
-    def open_count(self) -> int:
-        """How many tenant stores are open right now."""
-        return len(self._stores)
-
-    async def get(self, tenant_id: str) -> SqliteStore:
-        """The open store of `tenant_id`, opening it (once, however many callers) if needed."""
-        store = self._stores.get(tenant_id)
-        if store is not None:
-            self._stores.move_to_end(tenant_id)
-            return store
+    def _check(self, tenant_id: str) -> None:
         validate_tenant_id(tenant_id)
-        pending = self._opening.get(tenant_id)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._opening[tenant_id] = pending
-            try:
-                store = await asyncio.to_thread(self._open_sync, tenant_id)
-            except BaseException as exc:
-                pending.set_exception(exc)
-                pending.exception()  # mark retrieved: waiters re-raise it themselves
-                raise
-            finally:
-                self._opening.pop(tenant_id, None)
-            self._stores[tenant_id] = store
-            pending.set_result(store)
-            self._evict()
-            return store
-        return await asyncio.shield(pending)
 
-    async def acquire(self, tenant_id: str) -> SqliteStore:
-        """The tenant's store, held open (never closed by eviction) until `release`."""
-        store = await self.get(tenant_id)
-        store.leases += 1
-        return store
+    async def _open(self, tenant_id: str) -> SqliteStore:
+        return await asyncio.to_thread(self._open_sync, tenant_id)
 
     def release(self, store: TenantStore) -> None:
         """Give back a store taken with `acquire`; closes it if it was evicted meanwhile."""
-        store.leases -= 1
+        super().release(store)
         if store.leases == 0 and isinstance(store, SqliteStore) and store in self._closing:
             self._closing.discard(store)
             self._close_later(store)
-
-    @contextlib.asynccontextmanager
-    async def lease(self, tenant_id: str) -> AsyncIterator[SqliteStore]:
-        """`acquire` and `release` around a block."""
-        store = await self.acquire(tenant_id)
-        try:
-            yield store
-        finally:
-            self.release(store)
 
     def _close_later(self, store: SqliteStore) -> None:
         task = asyncio.get_running_loop().create_task(asyncio.to_thread(store.close))
