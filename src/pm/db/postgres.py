@@ -307,11 +307,9 @@ class PgReader:
         raise RuntimeError("a reader does not write")
 
 
-class PgScope:
-    """The reads of one scope (a request's) on one pooled connection, taken at the first
-    statement and given back by `end`: one acquire and one release for them all, instead of
-    one per statement. No transaction: each statement sees what was committed when it ran,
-    as with the shared reader."""
+class _Held:
+    """Reads on one pooled connection, taken at the first statement (and made ready by
+    `_prepare`) and given back by `end`."""
 
     __slots__ = ("_conn", "pool", "schema")
 
@@ -320,11 +318,14 @@ class PgScope:
         self.schema = schema
         self._conn: PmConnection | None = None
 
+    async def _prepare(self, conn: PmConnection) -> None:
+        raise NotImplementedError
+
     async def _get(self) -> PmConnection:
         if self._conn is None:
             conn = await self.pool.acquire()
             try:
-                await use_schema(conn, self.schema)
+                await self._prepare(conn)
             except BaseException as exc:
                 await self.pool.release(conn)
                 raise _translated(exc) from exc
@@ -348,61 +349,45 @@ class PgScope:
         raise RuntimeError("a reader does not write")
 
     async def end(self) -> None:
-        """Give the connection back (if a statement took one)."""
+        """Give the connection back, if a statement took one (the pool's reset rolls back
+        a transaction left open)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             await self.pool.release(conn)
 
 
-class PgSnapshot:
+class PgScope(_Held):
+    """The reads of one scope (a request's) on one pooled connection: one acquire and one
+    release for them all, instead of one per statement. No transaction: each statement sees
+    what was committed when it ran, as with the shared reader."""
+
+    __slots__ = ()
+
+    async def _prepare(self, conn: PmConnection) -> None:
+        await use_schema(conn, self.schema)
+
+
+_ENDING: set[asyncio.Task[None]] = set()  # snapshots giving their connection back
+
+
+class PgSnapshot(_Held):
     """A reader that sees one snapshot (REPEATABLE READ, read only) on a connection of its
     own, taken at its first statement and given back when `close` is called."""
 
-    __slots__ = ("_conn", "_ending", "_ident", "pool")
+    __slots__ = ()
 
-    def __init__(self, pool: PgPool, schema: str) -> None:
-        self.pool = pool
-        self._ident = quote_ident(schema)
-        self._conn: PmConnection | None = None
-        self._ending: set[asyncio.Task[None]] = set()
-
-    async def _get(self) -> PmConnection:
-        if self._conn is None:
-            conn = await self.pool.acquire()
-            try:
-                await conn.execute(
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                    f"SET LOCAL search_path TO {self._ident}"
-                )
-            except BaseException as exc:
-                await self.pool.release(conn)
-                raise _translated(exc) from exc
-            self._conn = conn
-        return self._conn
-
-    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
-        """The first row, or None."""
-        return await PgExecutor(await self._get()).one(query, params)
-
-    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
-        """Every row."""
-        return await PgExecutor(await self._get()).all(query, params)
-
-    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
-        """Snapshots do not write."""
-        raise RuntimeError("a snapshot does not write")
-
-    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
-        """Snapshots do not write."""
-        raise RuntimeError("a snapshot does not write")
+    async def _prepare(self, conn: PmConnection) -> None:
+        await conn.execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+            f"SET LOCAL search_path TO {quote_ident(self.schema)}"
+        )
 
     def close(self) -> None:
         """End the snapshot (its connection goes back to the pool in the background)."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            task = asyncio.get_running_loop().create_task(self.pool.release(conn))
-            self._ending.add(task)  # the pool's reset rolls the snapshot back
-            task.add_done_callback(self._ending.discard)
+        if self._conn is not None:
+            task = asyncio.get_running_loop().create_task(self.end())
+            _ENDING.add(task)  # held here: the loop keeps only a weak reference
+            task.add_done_callback(_ENDING.discard)
 
 
 class PgStore:
