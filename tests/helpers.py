@@ -68,3 +68,15 @@ async def activity_for(
     )
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
+
+
+def bulk_create(project_id: str, title: str, **fields: Any) -> dict[str, Any]:
+    """A `POST /bulk` operation creating a work item (a story unless `item_type` says)."""
+    return {
+        "op": "create",
+        "entity": "work_item",
+        "project_id": project_id,
+        "item_type": "story",
+        "title": title,
+        **fields,
+    }

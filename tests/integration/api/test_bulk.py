@@ -8,21 +8,10 @@ from typing import Any
 import httpx
 
 from tests.conftest import admin_bearer, bearer
-from tests.helpers import API, add_member, create_item, create_project
+from tests.helpers import API, add_member, bulk_create, create_item, create_project
 from tests.integration.security.test_route_walk import snapshot
 
 URL = f"{API}/bulk"
-
-
-def _item(project_id: str, title: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "op": "create",
-        "entity": "work_item",
-        "project_id": project_id,
-        "item_type": "story",
-        "title": title,
-        **fields,
-    }
 
 
 async def _events(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -44,9 +33,9 @@ async def test_a_plan_with_references_runs_in_order(client: httpx.AsyncClient) -
             "start_date": 0,
             "end_date": 86_400,
         },
-        _item(pid, "The epic", item_type="epic", ref="epic"),
-        _item(pid, "A story", ref="story", parent_id="$epic", sprint_id="$s1"),
-        _item(pid, "A task", item_type="task", ref="task", parent_id="$story"),
+        bulk_create(pid, "The epic", item_type="epic", ref="epic"),
+        bulk_create(pid, "A story", ref="story", parent_id="$epic", sprint_id="$s1"),
+        bulk_create(pid, "A task", item_type="task", ref="task", parent_id="$story"),
         {"op": "update", "entity": "work_item", "id": "$task", "status": "in_progress"},
         {"op": "create", "entity": "comment", "work_item_id": "$story", "content": "Go"},
         {
@@ -99,9 +88,9 @@ async def test_the_first_failure_undoes_everything(
     pid = project["id"]
     before = snapshot(data_dir)
     operations = [
-        _item(pid, "Fine", ref="a"),
-        _item(pid, "Also fine", parent_id="$a"),  # a story under a story: against the rules
-        _item(pid, "Never reached"),
+        bulk_create(pid, "Fine", ref="a"),
+        bulk_create(pid, "Also fine", parent_id="$a"),  # a story under a story: against the rules
+        bulk_create(pid, "Never reached"),
     ]
     answer = await client.post(URL, json={"operations": operations}, headers=bearer())
     assert answer.status_code == 422, answer.text
@@ -112,11 +101,11 @@ async def test_the_first_failure_undoes_everything(
     assert problem["operation_status"] == 422
     assert snapshot(data_dir) == before  # not the first item, not its number, no event
 
-    unknown = [_item(pid, "x", parent_id="$nobody")]
+    unknown = [bulk_create(pid, "x", parent_id="$nobody")]
     answer = await client.post(URL, json={"operations": unknown}, headers=bearer())
     assert answer.status_code == 422
     assert answer.json()["field"] == "operations.0.parent_id"
-    twice = [_item(pid, "x", ref="a"), _item(pid, "y", ref="a")]
+    twice = [bulk_create(pid, "x", ref="a"), bulk_create(pid, "y", ref="a")]
     answer = await client.post(URL, json={"operations": twice}, headers=bearer())
     assert (answer.status_code, answer.json()["field"]) == (422, "operations.1.ref")
     missing = [{"op": "delete", "entity": "comment", "id": "no-such-comment"}]
@@ -137,19 +126,25 @@ async def test_creations_side_by_side_keep_their_order_numbers_and_events(
     one = (await create_project(client, bearer(), key="PONE"))["id"]
     two = (await create_project(client, bearer(), key="PTWO"))["id"]
     before = snapshot(data_dir)
-    bad = [_item(one, "a"), _item(one, "b"), _item(one, "c", sprint_id="no-such-sprint")]
-    answer = await client.post(URL, json={"operations": [*bad, _item(one, "d")]}, headers=bearer())
+    bad = [
+        bulk_create(one, "a"),
+        bulk_create(one, "b"),
+        bulk_create(one, "c", sprint_id="no-such-sprint"),
+    ]
+    answer = await client.post(
+        URL, json={"operations": [*bad, bulk_create(one, "d")]}, headers=bearer()
+    )
     assert answer.status_code == 422, answer.text
     assert (answer.json()["index"], answer.json()["field"]) == (2, "operations.2.sprint_id")
     assert snapshot(data_dir) == before  # no row, no number, no event
     seen = len(await _events(client))
     operations = [
-        _item(one, "one 1", ref="first"),
-        _item(one, "one 2"),
-        _item(two, "two 1"),
-        _item("PONE", "one 3 by key", status="in_progress"),
-        _item(one, "one 4", item_type="task", parent_id="$first"),
-        _item(one, "one 5"),
+        bulk_create(one, "one 1", ref="first"),
+        bulk_create(one, "one 2"),
+        bulk_create(two, "two 1"),
+        bulk_create("PONE", "one 3 by key", status="in_progress"),
+        bulk_create(one, "one 4", item_type="task", parent_id="$first"),
+        bulk_create(one, "one 5"),
     ]
     answer = await client.post(URL, json={"operations": operations}, headers=bearer())
     assert answer.status_code == 200, answer.text
@@ -184,7 +179,7 @@ async def test_roles_hold_per_operation(client: httpx.AsyncClient, data_dir: Pat
     theirs = await create_project(client, bearer("acme", "bob"), key="BOBS")
     await add_member(client, bearer("acme", "bob"), theirs["id"], "alice", "viewer")
     before = snapshot(data_dir)
-    operations = [_item(mine["id"], "Mine"), _item(theirs["id"], "Not as a viewer")]
+    operations = [bulk_create(mine["id"], "Mine"), bulk_create(theirs["id"], "Not as a viewer")]
     answer = await client.post(URL, json={"operations": operations}, headers=bearer())
     assert answer.status_code == 422
     problem = answer.json()
@@ -200,7 +195,7 @@ async def test_a_dry_run_answers_and_writes_nothing(
     item = await create_item(client, bearer(), project["id"], title="Old")
     before = snapshot(data_dir)
     operations = [
-        _item(project["id"], "New", ref="n"),
+        bulk_create(project["id"], "New", ref="n"),
         {"op": "update", "entity": "work_item", "id": item["key"], "title": "Renamed"},
         {"op": "delete", "entity": "work_item", "id": "$n"},
     ]
@@ -214,7 +209,7 @@ async def test_a_dry_run_answers_and_writes_nothing(
     assert result["results"][2]["result"] == {"deleted_ids": [result["results"][0]["id"]]}
     assert snapshot(data_dir) == before  # no row, no event, no activity
     # A dry run that breaks a rule answers like the real one.
-    bad = {"dry_run": True, "operations": [_item(project["id"], "x", status="nope")]}
+    bad = {"dry_run": True, "operations": [bulk_create(project["id"], "x", status="nope")]}
     answer = await client.post(URL, json=bad, headers=bearer())
     assert (answer.status_code, answer.json()["field"]) == (422, "operations.0.status")
 
@@ -224,7 +219,7 @@ async def test_a_retry_with_the_same_key_writes_once(
 ) -> None:
     project = await create_project(client, bearer())
     headers = {**bearer(), "Idempotency-Key": "bulk-1"}
-    body = {"operations": [_item(project["id"], "Once"), _item(project["id"], "Twice")]}
+    body = {"operations": [bulk_create(project["id"], "Once"), bulk_create(project["id"], "Twice")]}
     first = await client.post(URL, json=body, headers=headers)
     after_first = snapshot(data_dir)
     second = await client.post(URL, json=body, headers=headers)
@@ -240,9 +235,9 @@ async def test_the_shape_is_checked_before_anything_runs(client: httpx.AsyncClie
         {"operations": []},
         {"operations": [{"op": "update", "entity": "dependency", "id": "x"}]},
         {"operations": [{"op": "create", "entity": "project", "key": "X"}]},
-        {"operations": [_item(project["id"], "x", ref="not a name")]},
-        {"operations": [_item(project["id"], "x", version=3)]},  # no mass assignment
-        {"operations": [_item(project["id"], "x")] * 1001},
+        {"operations": [bulk_create(project["id"], "x", ref="not a name")]},
+        {"operations": [bulk_create(project["id"], "x", version=3)]},  # no mass assignment
+        {"operations": [bulk_create(project["id"], "x")] * 1001},
     ]
     for body in cases:
         answer = await client.post(URL, json=body, headers=bearer())

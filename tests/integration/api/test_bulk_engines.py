@@ -6,23 +6,10 @@ only.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from tests.conftest import admin_bearer, bearer
-from tests.helpers import API, create_project
-
-
-def _item(project_id: str, title: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "op": "create",
-        "entity": "work_item",
-        "project_id": project_id,
-        "item_type": "story",
-        "title": title,
-        **fields,
-    }
+from tests.helpers import API, bulk_create, create_project
 
 
 async def test_a_plan_of_many_creations_numbers_and_announces_each_in_order(
@@ -30,15 +17,19 @@ async def test_a_plan_of_many_creations_numbers_and_announces_each_in_order(
 ) -> None:
     one = (await create_project(client, bearer(), key="PONE"))["id"]
     two = (await create_project(client, bearer(), key="PTWO"))["id"]
-    failing = [_item(one, "a"), _item(one, "b"), _item(one, "c", sprint_id="no-such-sprint")]
+    failing = [
+        bulk_create(one, "a"),
+        bulk_create(one, "b"),
+        bulk_create(one, "c", sprint_id="no-such-sprint"),
+    ]
     answer = await client.post(f"{API}/bulk", json={"operations": failing}, headers=bearer())
     assert (answer.status_code, answer.json()["index"]) == (422, 2), answer.text
     operations = [
-        _item(one, "first", ref="first"),
-        _item(one, "second"),
-        _item(two, "elsewhere"),
-        _item(one, "child", item_type="task", parent_id="$first"),
-        *(_item(one, f"more {n}") for n in range(300)),
+        bulk_create(one, "first", ref="first"),
+        bulk_create(one, "second"),
+        bulk_create(two, "elsewhere"),
+        bulk_create(one, "child", item_type="task", parent_id="$first"),
+        *(bulk_create(one, f"more {n}") for n in range(300)),
     ]
     answer = await client.post(f"{API}/bulk", json={"operations": operations}, headers=bearer())
     assert answer.status_code == 200, answer.text

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from pm.server.app import create_app
 from pm.server.settings import Settings
 from tests.conftest import bearer
+from tests.helpers import bulk_create
 from tests.integration.webhooks.receiver import Receiver
 
 ALICE = bearer("acme", "alice")
@@ -34,11 +35,7 @@ async def _setup(client: httpx.AsyncClient, url: str) -> tuple[str, str, str]:
 
 async def _burst(client: httpx.AsyncClient, project: str, count: int, tag: str) -> None:
     """`count` creations in one bulk request: `count` events committed at once."""
-    operations = [
-        {"op": "create", "entity": "work_item", "project_id": project, "item_type": "task",
-         "title": f"{tag}-{i}"}
-        for i in range(count)
-    ]  # fmt: skip
+    operations = [bulk_create(project, f"{tag}-{i}", item_type="task") for i in range(count)]
     done = await client.post("/api/v1/bulk", json={"operations": operations}, headers=ALICE)
     assert done.status_code == 200, done.text
 
