@@ -91,7 +91,11 @@ class ApiClient:
         self.connection = connection
         self._http = httpx.AsyncClient(
             base_url=connection.server + API,
-            headers=dict(headers) if headers else {"Authorization": f"Bearer {connection.token}"},
+            headers=(
+                dict(headers)
+                if headers is not None
+                else {"Authorization": f"Bearer {connection.token}"}
+            ),
             timeout=timeout,
             transport=transport,
         )

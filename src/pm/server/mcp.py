@@ -49,19 +49,15 @@ def mcp_server(app: ASGIApp, *, read_only: bool, version: str, hosted: bool = Fa
     @asynccontextmanager
     async def client_for(ctx: Context) -> AsyncIterator[ApiClient]:
         headers = {k.lower(): v for k, v in (ctx.headers or {}).items()}
+        token, forwarded = "", None
         if hosted:
             forwarded = {k: headers[k] for k in FORWARDED if k in headers}
-            async with ApiClient(
-                Connection(INTERNAL, "", "mcp"), transport=transport, headers=forwarded
-            ) as api:
-                yield api
-            return
-        scheme, _, token = (headers.get("authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ToolError("AUTHENTICATION_FAILED: the MCP request carries no bearer token")
-        async with ApiClient(
-            Connection(INTERNAL, token.strip(), "mcp"), transport=transport
-        ) as api:
+        else:
+            scheme, _, token = (headers.get("authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise ToolError("AUTHENTICATION_FAILED: the MCP request carries no bearer token")
+        connection = Connection(INTERNAL, token.strip(), "mcp")
+        async with ApiClient(connection, transport=transport, headers=forwarded) as api:
             yield api
 
     server = build(client_for, read_only=read_only, version=version)
