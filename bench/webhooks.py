@@ -154,12 +154,12 @@ async def _paced(
 
     async def one(i: int) -> None:
         title = f"paced-{i}"
-        body = json.dumps({"item_type": "task", "title": title}).encode()
-        request = (
-            f"POST /api/v1/projects/{project}/work-items HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {bearer}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        request = Request(
+            "POST",
+            f"/api/v1/projects/{project}/work-items",
+            {"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+            json.dumps({"item_type": "task", "title": title}),
+        ).encode("127.0.0.1")
         conn = await pool.get()
         try:
             if conn.lost:
