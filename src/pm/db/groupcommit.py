@@ -230,6 +230,11 @@ class GroupCommit(ABC):
                 self.commits_since_checkpoint += 1
                 if self.on_commit_batch is not None:
                     self.on_commit_batch(sum(1 for pending in batch if pending.keep))
+        else:
+            try:
+                self.rollback()  # nothing open: but the engine's turn must end all the same
+            except Exception:
+                log.exception("ending a turn failed", extra={"tenant_id": self.tenant_id})
         # A waiter may be gone (its task was cancelled, e.g. a WebSocket dropped while its
         # command waited for the commit): its unit's outcome stands all the same — a
         # committed unit's events are still published — and the other waiters are answered.

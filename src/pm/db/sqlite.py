@@ -21,6 +21,7 @@ from pm.core.errors import Conflict, Unavailable
 from pm.db.executor import NO_PARAMS, Params
 from pm.db.groupcommit import GroupCommit
 from pm.db.query import Query, Row
+from pm.db.turn import WriterTurn, lock_path
 
 log = logging.getLogger(__name__)
 DIALECT = sqlite_dialect.dialect(paramstyle="named")
@@ -133,10 +134,12 @@ class SqliteExecutor:
 class SqliteStore(GroupCommit):
     """One tenant's SQLite database: a writer connection with group commit, a reader connection.
 
-    Writers take turns and share commits (`pm.db.groupcommit`); the writer takes SQLite's
-    lock up front (`BEGIN IMMEDIATE`), retrying asynchronously while another process holds
-    it. Reads use their own connection, which only ever sees committed data, and never wait
-    for writers.
+    Writers take turns and share commits (`pm.db.groupcommit`). A batch first takes the
+    writer's turn across processes (`pm.db.turn`: the other workers' writers wait for it
+    without polling), then SQLite's lock up front (`BEGIN IMMEDIATE`), retrying
+    asynchronously while another program holds that. The turn is given back with the
+    commit or rollback. Reads use their own connection, which only ever sees committed
+    data, and never wait for writers.
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class SqliteStore(GroupCommit):
         self.executor = SqliteExecutor(conn)
         self.read_executor = SqliteExecutor(read_conn)
         self.busy_timeout = busy_timeout
+        self.turn = WriterTurn(lock_path(path))
         self.leases = 0
         self.closed = False
 
@@ -191,12 +195,22 @@ class SqliteStore(GroupCommit):
         return SqliteExecutor(conn), close
 
     async def begin(self) -> None:
-        """Take the write lock up front, retrying asynchronously while another process holds it.
+        """Take the writer's turn, then SQLite's lock up front (retrying asynchronously
+        while another program holds it).
 
         Call it holding `write_lock`; the wait is bounded by `busy_timeout` from the moment
         the caller began waiting for `write_lock` (at least one attempt is always made).
         """
         deadline = self.write_lock.waiting_since + self.busy_timeout
+        if not await self.turn.take(deadline):
+            raise Unavailable("the tenant database is busy; retry shortly", retry_after=1)
+        try:
+            await self._begin_immediate(deadline)
+        except BaseException:
+            self.turn.give_back()
+            raise
+
+    async def _begin_immediate(self, deadline: float) -> None:
         delay = 0.001
         while True:
             try:
@@ -206,8 +220,8 @@ class SqliteStore(GroupCommit):
                 if _primary(exc) not in _BUSY_CODES or time.monotonic() + delay > deadline:
                     raise translate(exc) from exc
             await asyncio.sleep(delay)
-            # Short: another worker's writers commit every few milliseconds, and the lock
-            # is free only between its batches (a failed attempt costs microseconds).
+            # Short: SQLite's lock is held by a program that does not take the writer's
+            # turn (a failed attempt costs microseconds).
             delay = min(delay * 2, 0.004)
 
     def savepoint(self) -> None:
@@ -230,17 +244,23 @@ class SqliteStore(GroupCommit):
             raise translate(exc) from exc
 
     def commit(self) -> None:
-        """Commit the open transaction (rolling back if the commit itself fails)."""
+        """Commit the open transaction (rolling back if the commit itself fails); the
+        writer's turn is given back either way."""
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self.rollback()
             raise translate(exc) from exc
+        finally:
+            self.turn.give_back()
 
     def rollback(self) -> None:
-        """Roll back the open transaction, if any."""
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        """Roll back the open transaction, if any, and give the writer's turn back."""
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self.turn.give_back()
 
     def close(self) -> None:
         """Close both connections (the last close checkpoints; call it off the loop)."""
@@ -248,3 +268,4 @@ class SqliteStore(GroupCommit):
             self.closed = True
             self.read_conn.close()
             self.conn.close()
+            self.turn.close()
