@@ -23,11 +23,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-# Waits that last as long as the other process's batch: their own threads, so that they
-# never hold up the default executor (store opening, checkpoints).
-_WAITERS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="pm-turn")
-
 _QUEUED, _WAITING, _HELD, _ABANDONED = range(4)
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def waiters() -> ThreadPoolExecutor:
+    """This process's threads for waits, which last as long as the other process's batch:
+    threads of their own, so they never hold up the default executor (store opening,
+    checkpoints). Made per process: a forked worker never inherits its parent's threads."""
+    global _pool  # one per process, made on first use
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(max_workers=64, thread_name_prefix="pm-turn"))
+    return _pool[1]
 
 
 def lock_path(db: Path) -> Path:
@@ -115,7 +122,7 @@ class WriterTurn:
             return False
         self.waits += 1
         wait = self._wait = _Wait(self.fd)
-        future = asyncio.get_running_loop().run_in_executor(_WAITERS, wait.run)
+        future = asyncio.get_running_loop().run_in_executor(waiters(), wait.run)
         try:
             async with asyncio.timeout(timeout):
                 await future

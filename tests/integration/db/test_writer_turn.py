@@ -77,11 +77,12 @@ async def _eventually_free(path: Path, within: float = 2.0) -> bool:
 async def test_a_free_turn_is_taken_at_once_without_a_thread(tmp_path: Path) -> None:
     path = tmp_path / "main.db-wlock"
     turn = WriterTurn(path)
-    before = turn_module._WAITERS._work_queue.qsize(), len(turn_module._WAITERS._threads)
+    pool = turn_module.waiters()
+    before = pool._work_queue.qsize(), len(pool._threads)
     assert await turn.take(time.monotonic())  # no time to wait at all: it must not need any
     assert turn.held
     assert turn.waits == 0
-    assert (turn_module._WAITERS._work_queue.qsize(), len(turn_module._WAITERS._threads)) == before
+    assert (pool._work_queue.qsize(), len(pool._threads)) == before
     assert not free(path)
     turn.give_back()
     assert free(path)
@@ -278,3 +279,10 @@ async def test_a_writer_proceeds_once_the_holder_is_killed(data_dir: Path) -> No
         await holder.wait()
     assert (await store.read_executor.one(COUNT)) == (1,)
     await manager.close()
+
+
+def test_a_forked_process_makes_its_own_wait_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    parents = turn_module.waiters()
+    assert turn_module.waiters() is parents
+    monkeypatch.setattr(turn_module.os, "getpid", lambda: -1)  # as in a forked worker
+    assert turn_module.waiters() is not parents
