@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import text
@@ -23,21 +24,31 @@ class Query:
     """A SQL statement (text with :named parameters, or a Core construct), compiled lazily.
 
     Compilation happens once per dialect and is cached on the object, so repositories
-    declare their statements at import time and pay nothing per call.
+    declare their statements at import time and pay nothing per call. Where the engines'
+    SQL differs (a function's name), `variants` holds the text for a dialect by its name;
+    it must take the same parameters and give rows of the same shape.
     """
 
-    __slots__ = ("_compiled", "name", "statement")
+    __slots__ = ("_compiled", "name", "statement", "variants")
 
-    def __init__(self, statement: str | ClauseElement, name: str = "") -> None:
+    def __init__(
+        self,
+        statement: str | ClauseElement,
+        name: str = "",
+        variants: Mapping[str, str] | None = None,
+    ) -> None:
         self.statement: ClauseElement = text(statement) if isinstance(statement, str) else statement
         self.name = name
+        self.variants = dict(variants or {})
         self._compiled: dict[str, CompiledSql] = {}
 
     def for_dialect(self, dialect: Dialect) -> CompiledSql:
         """The statement compiled for `dialect` (cached)."""
         cached = self._compiled.get(dialect.name)
         if cached is None:
-            compiled = self.statement.compile(dialect=dialect)
+            variant = self.variants.get(dialect.name)
+            statement = self.statement if variant is None else text(variant)
+            compiled = statement.compile(dialect=dialect)
             positions = getattr(compiled, "positiontup", None)
             cached = CompiledSql(
                 compiled.string, tuple(positions) if dialect.positional and positions else None
@@ -49,9 +60,10 @@ class Query:
         return f"Query({self.name or str(self.statement)[:60]!r})"
 
 
-def sql(statement: str, name: str = "") -> Query:
-    """Shorthand for a text query with :named parameters."""
-    return Query(statement, name)
+def sql(statement: str, name: str = "", **variants: str) -> Query:
+    """Shorthand for a text query with :named parameters (and its text for other dialects,
+    e.g. `postgresql=...`)."""
+    return Query(statement, name, variants)
 
 
 Row = tuple[Any, ...]

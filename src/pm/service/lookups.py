@@ -15,6 +15,7 @@ from pm.core.sprints import Sprint
 from pm.core.work_items import WorkItem, parse_item_key
 from pm.db.executor import Executor
 from pm.db.repos import comments, projects, sprints, work_items
+from pm.db.repos.work_items import ItemTree
 from pm.service import access
 from pm.service.access import EDIT
 from pm.service.uow import Reader, UnitOfWork
@@ -73,6 +74,18 @@ async def work_item(reader: Reader, id_or_key: str, need: Role) -> WorkItem:
         raise NotFound("work item", id_or_key)
     _check(reader, found[0].project_id, found[1], need, "work item", id_or_key)
     return found[0]
+
+
+async def work_item_tree(reader: Reader, id_or_key: str, need: Role) -> ItemTree:
+    """`work_item`, with its ancestors and descendants (one statement)."""
+    key = parse_item_key(id_or_key)
+    found = await work_items.get_tree_with_role(
+        reader.ex, key if key is not None else id_or_key, reader.actor.user_id
+    )
+    if found is None:
+        raise NotFound("work item", id_or_key)
+    _check(reader, found.item.project_id, found.role, need, "work item", id_or_key)
+    return found
 
 
 async def work_item_with_lane(

@@ -145,16 +145,11 @@ async def _new_item(
 
 async def get_work_item(reader: Reader, id_or_key: str) -> WorkItemDetail:
     """A work item by id or key, with its ancestors and descendants."""
-    item = await lookups.work_item(reader, id_or_key, VIEW)
-    # A top-level item has no ancestors and a task no descendants: no query needed.
-    above = await repo.ancestor_ids(reader.ex, item.id) if item.parent_id is not None else []
-    below = (
-        await repo.descendant_ids(reader.ex, item.id)
-        if work_items.may_have_children(item.item_type)
-        else []
-    )
+    tree = await lookups.work_item_tree(reader, id_or_key, VIEW)
     return WorkItemDetail(
-        **{f: getattr(item, f) for f in _FIELDS}, ancestor_ids=above, descendant_ids=below
+        **{f: getattr(tree.item, f) for f in _FIELDS},
+        ancestor_ids=tree.ancestor_ids,
+        descendant_ids=tree.descendant_ids,
     )
 
 

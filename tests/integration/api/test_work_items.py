@@ -45,6 +45,32 @@ async def test_get_by_id_and_by_key_with_tree(client: httpx.AsyncClient) -> None
     assert top["descendant_ids"] == [story["id"], task["id"]]
 
 
+async def test_tree_lists_live_descendants_by_depth_then_id(client: httpx.AsyncClient) -> None:
+    project = await create_project(client, bearer())
+    pid = project["id"]
+    epic = await create_item(client, bearer(), pid, "epic")
+    stories = [
+        await create_item(client, bearer(), pid, "story", parent_id=epic["id"]) for _ in "ab"
+    ]
+    tasks = [
+        await create_item(client, bearer(), pid, "task", parent_id=story["id"])
+        for story in stories
+        for _ in "xy"
+    ]
+    gone = tasks.pop(1)
+    deleted = await client.delete(f"{API}/work-items/{gone['id']}", headers=bearer())
+    assert deleted.status_code == 204
+    top = (await client.get(f"{API}/work-items/{epic['key']}", headers=bearer())).json()
+    assert top["ancestor_ids"] == []
+    assert top["descendant_ids"] == sorted(s["id"] for s in stories) + sorted(
+        t["id"] for t in tasks
+    )
+    leaf = (await client.get(f"{API}/work-items/{tasks[0]['id']}", headers=bearer())).json()
+    assert (leaf["ancestor_ids"], leaf["descendant_ids"]) == ([stories[0]["id"], epic["id"]], [])
+    hidden = await client.get(f"{API}/work-items/{gone['id']}", headers=bearer())
+    assert hidden.status_code == 404
+
+
 async def test_hierarchy_rules_name_parent_id(client: httpx.AsyncClient) -> None:
     project = await create_project(client, bearer())
     epic = await create_item(client, bearer(), project["id"], "epic")

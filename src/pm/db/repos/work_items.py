@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 from pm.core.enums import Priority, WorkItemType
@@ -48,6 +49,45 @@ _BY_KEY_WITH_ROLE_AND_LANE = sql(
     f"SELECT {columns(WorkItem, 'w')}, m.role, {_HAS_LANE} FROM pm_work_items w "
     f"JOIN pm_projects p ON p.id = w.project_id {_ROLE_JOIN} WHERE p.key = :project_key "
     "AND w.item_number = :number AND w.deleted_at IS NULL"
+)
+# An item with its ancestors and descendants, in one statement (a request's one round
+# trip on PostgreSQL). A walk runs only where it can find something (a parent; a live
+# child): a recursive walk costs PostgreSQL more than the item's lookup does. Each walk
+# comes back as one JSON array of [depth, id] pairs, put in order here (an aggregate's
+# input order is not a promise SQLite 3.40 makes).
+_DETAIL = (
+    "SELECT {cols}, m.role, "
+    "CASE WHEN w.parent_id IS NOT NULL THEN (WITH RECURSIVE up(id, parent_id, depth) AS ("
+    "SELECT a.id, a.parent_id, 1 FROM pm_work_items a WHERE a.id = w.parent_id UNION ALL "
+    "SELECT a.id, a.parent_id, up.depth + 1 FROM pm_work_items a JOIN up ON a.id = up.parent_id "
+    "WHERE up.depth < 16) SELECT {agg} FROM up) END, "
+    "CASE WHEN EXISTS (SELECT 1 FROM pm_work_items c WHERE c.parent_id = w.id "
+    "AND c.deleted_at IS NULL) THEN (WITH RECURSIVE down(id, depth) AS ("
+    "SELECT d.id, 1 FROM pm_work_items d WHERE d.parent_id = w.id AND d.deleted_at IS NULL "
+    "UNION ALL SELECT d.id, down.depth + 1 FROM pm_work_items d JOIN down "
+    "ON d.parent_id = down.id WHERE d.deleted_at IS NULL AND down.depth < 16) "
+    "SELECT {agg} FROM down) END "
+    "FROM pm_work_items w {join}{role} WHERE {where} AND w.deleted_at IS NULL"
+)
+_AGG = {
+    "sqlite": "json_group_array(json_array(depth, id))",
+    "postgresql": "json_agg(json_build_array(depth, id))",
+}
+
+
+def _detail_query(join: str, where: str) -> Query:
+    texts = {
+        dialect: _DETAIL.format(
+            cols=columns(WorkItem, "w"), join=join, role=_ROLE_JOIN, where=where, agg=agg
+        )
+        for dialect, agg in _AGG.items()
+    }
+    return sql(texts["sqlite"], postgresql=texts["postgresql"])
+
+
+_DETAIL_BY_ID = _detail_query("", "w.id = :id")
+_DETAIL_BY_KEY = _detail_query(
+    "JOIN pm_projects p ON p.id = w.project_id ", "p.key = :project_key AND w.item_number = :number"
 )
 _STAMP = ("version", "updated_at", "updated_by")
 _INSERT = insert_query("pm_work_items", WorkItem)
@@ -228,6 +268,38 @@ async def get_with_role_and_lane(
     )
     row = await ex.one(query, {**values, "user_id": user_id, "status": status})
     return None if row is None else (_row(row[:-2]), _role(row[-2]), bool(row[-1]))
+
+
+@record
+class ItemTree:
+    """A live work item, `user_id`'s role in its project, and the ids around it."""
+
+    item: WorkItem
+    role: Role | None
+    ancestor_ids: list[str]  # parent first, up to the root
+    descendant_ids: list[str]  # nearest first (by depth, then id)
+
+
+async def get_tree_with_role(
+    ex: Executor, key: tuple[str, int] | str, user_id: str
+) -> ItemTree | None:
+    """A live work item by id or (project key, number) with `user_id`'s role in its project,
+    its ancestors and its live descendants (one statement)."""
+    if isinstance(key, str):
+        row = await ex.one(_DETAIL_BY_ID, {"id": key, "user_id": user_id})
+    else:
+        values = {"project_key": key[0], "number": key[1], "user_id": user_id}
+        row = await ex.one(_DETAIL_BY_KEY, values)
+    if row is None:
+        return None
+    return ItemTree(_row(row[:-3]), _role(row[-3]), _walk(row[-2]), _walk(row[-1]))
+
+
+def _walk(pairs: str | None) -> list[str]:
+    """The ids of a walk's JSON [[depth, id], ...], by depth then id."""
+    if pairs is None:  # nothing to walk (or PostgreSQL's json_agg of no rows)
+        return []
+    return [ident for _, ident in sorted(json.loads(pairs))]
 
 
 def _role(value: str | None) -> Role | None:
