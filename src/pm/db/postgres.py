@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import asyncpg
@@ -89,6 +90,7 @@ _DOWN = (
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # the connection's protocol is in no state to go on
     asyncpg.InsufficientResourcesError,  # disk full, too many connections
     asyncpg.OperatorInterventionError,  # admin shutdown, cannot connect now
     asyncpg.ObjectNotInPrerequisiteStateError,
@@ -390,8 +392,32 @@ class PgSnapshot(_Held):
             task.add_done_callback(_ENDING.discard)
 
 
+MAX_BATCH = 32  # units sharing one transaction (PostgreSQL caches 64 subtransactions)
+
+
+@dataclass(slots=True, eq=False)
+class _Batch:
+    """The open batch transaction of a tenant's writers: its connection and its units."""
+
+    conn: PmConnection
+    pending: list[tuple[asyncio.Future[None], Callable[[], None] | None]] = field(
+        default_factory=list
+    )
+    committer: asyncio.Task[None] | None = None
+    ended: bool = False
+
+
 class PgStore:
-    """One tenant's schema: reads on pooled connections, one unit of work per transaction."""
+    """One tenant's schema: reads on pooled connections; units of work share transactions.
+
+    Group commit, as on SQLite: each unit runs in a savepoint of the batch transaction,
+    which the tenant's writers keep open while others wait for their turn. The first unit
+    of a batch opens it (and takes the tenant lock); once it has ended, a committer queues
+    for the turn behind every writer waiting then, so those join the batch and one COMMIT
+    (one WAL flush) serves them all; a batch of MAX_BATCH units commits at once. A unit is
+    acknowledged only once its batch is committed; an undone unit rolls back to its own
+    savepoint; a failed commit fails every unit of its batch.
+    """
 
     def __init__(self, tenant_id: str, pool: PgPool) -> None:
         self.tenant_id = tenant_id
@@ -403,7 +429,7 @@ class PgStore:
         self._reader = PgReader(pool, self.schema)
         self._ident = quote_ident(self.schema)
         self._key = lock_key(tenant_id)
-        self._conn: PmConnection | None = None
+        self._batch: _Batch | None = None
 
     async def reader(self) -> PgReader:
         """The executor for reads: committed data only, never blocked by writers."""
@@ -424,47 +450,109 @@ class PgStore:
         return UnitTransaction(self)
 
     async def begin_unit(self) -> PgExecutor:
-        """Take the writer's turn (in this process, then across instances) and BEGIN."""
+        """Take the writer's turn and open the unit's savepoint (in a new batch transaction
+        when none is open: BEGIN, then the tenant's lock, waiting for other instances)."""
         await self.write_lock.acquire()
         try:
-            conn = await self.pool.acquire()
-            # The wait for the tenant's lock counts from when this writer began waiting for
-            # its turn here: writers queued behind one that waits for another instance
-            # must not each wait a whole timeout in turn.
-            budget = self.write_lock.waiting_since + self.pool.config.timeout - time.monotonic()
-            try:
-                # One round trip: the transaction, the tenant's schema, the tenant's lock.
-                await conn.execute(
-                    f"BEGIN; SET LOCAL search_path TO {self._ident}; "
-                    f"SET LOCAL lock_timeout = {max(1, int(budget * 1000))}; "
-                    f"SELECT pg_advisory_xact_lock({self._key})"
-                )
-            except BaseException as exc:
-                await self.pool.release(conn)
-                raise _translated(exc) from exc
+            batch = self._batch
+            if batch is None:
+                batch = await self._open()
+            else:
+                try:
+                    await batch.conn.execute("SAVEPOINT unit")
+                except BaseException as exc:
+                    failure = _translated(exc)
+                    await self._end(batch, failure)
+                    raise failure from exc
         except BaseException:
             self.write_lock.release()
             raise
-        self._conn = conn
-        return PgExecutor(conn)
+        return PgExecutor(batch.conn)
+
+    async def _open(self) -> _Batch:
+        conn = await self.pool.acquire()
+        # The wait for the tenant's lock counts from when this writer began waiting for
+        # its turn here: writers queued behind one that waits for another instance must
+        # not each wait a whole timeout in turn.
+        budget = self.write_lock.waiting_since + self.pool.config.timeout - time.monotonic()
+        try:
+            # One round trip: the transaction, the tenant's schema and lock, the savepoint.
+            await conn.execute(
+                f"BEGIN; SET LOCAL search_path TO {self._ident}; "
+                f"SET LOCAL lock_timeout = {max(1, int(budget * 1000))}; "
+                f"SELECT pg_advisory_xact_lock({self._key}); SAVEPOINT unit"
+            )
+        except BaseException as exc:
+            await self.pool.release(conn)
+            raise _translated(exc) from exc
+        self._batch = _Batch(conn)
+        return self._batch
 
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
-        """COMMIT (or ROLLBACK) the unit; `on_commit` runs before the next writer's turn."""
-        conn, self._conn = self._conn, None
-        if conn is None:
+        """Keep the unit (its savepoint stays in the batch) or roll back to its savepoint;
+        return once its batch is committed. `on_commit` runs right after the commit, before
+        the next writer's turn."""
+        batch = self._batch
+        if batch is None:
             raise RuntimeError("end_unit without begin_unit")
+        done: asyncio.Future[None] | None = None
         try:
-            if not keep:
+            if keep:
+                done = asyncio.get_running_loop().create_future()
+                batch.pending.append((done, on_commit))
+            else:
                 try:
-                    await conn.execute("ROLLBACK")
-                except Exception:  # the caller fails with its own error; the pool resets
-                    log.warning("rollback failed", exc_info=True)
-                return
-            try:
-                await conn.execute("COMMIT")
-            except BaseException as exc:
-                raise _translated(exc) from exc
-            self.commits += 1
+                    await batch.conn.execute("ROLLBACK TO SAVEPOINT unit")
+                except BaseException as exc:  # the batch cannot go on: none of it is kept
+                    log.warning("rolling back a unit failed", exc_info=True)
+                    await self._end(batch, _translated(exc))
+                    return  # the caller is already failing with its own error
+            if len(batch.pending) >= MAX_BATCH:
+                await self._end(batch, None)
+            elif batch.committer is None:
+                batch.committer = asyncio.get_running_loop().create_task(self._commit_later(batch))
+                _COMMITTERS.add(batch.committer)
+                batch.committer.add_done_callback(_COMMITTERS.discard)
+        finally:
+            self.write_lock.release()
+        if done is not None:
+            await done
+
+    async def _commit_later(self, batch: _Batch) -> None:
+        """Commit `batch` at the next turn: the writers waiting now run (and join it) first."""
+        async with self.write_lock:
+            if not batch.ended:
+                await self._end(batch, None)
+
+    async def _end(self, batch: _Batch, failure: BaseException | None) -> None:
+        """COMMIT the batch (or, given why, roll it back), answer its units and give its
+        connection back; runs holding the writer's turn."""
+        batch.ended = True
+        if self._batch is batch:
+            self._batch = None
+        try:
+            if failure is None:
+                try:
+                    await batch.conn.execute("COMMIT")
+                except BaseException as exc:
+                    failure = _translated(exc)
+                    if isinstance(failure, asyncio.CancelledError):
+                        failure = Unavailable("the write was interrupted; retry", retry_after=1)
+                        raise
+                else:
+                    self.commits += 1
+        finally:
+            await self.pool.release(batch.conn)  # the pool's reset rolls back what is open
+            self._answer(batch, failure)
+
+    def _answer(self, batch: _Batch, failure: BaseException | None) -> None:
+        # A waiter may be gone (its task was cancelled): its unit's outcome stands all the
+        # same — a committed unit's events are still published — and the others are answered.
+        for done, on_commit in batch.pending:
+            if failure is not None:
+                if not done.done():
+                    done.set_exception(failure)
+                continue
             if on_commit is not None:
                 try:
                     on_commit()
@@ -472,6 +560,8 @@ class PgStore:
                     log.exception(
                         "an after-commit hook failed", extra={"tenant_id": self.tenant_id}
                     )
-        finally:
-            await self.pool.release(conn)
-            self.write_lock.release()
+            if not done.done():
+                done.set_result(None)
+
+
+_COMMITTERS: set[asyncio.Task[None]] = set()  # batches waiting for their commit's turn

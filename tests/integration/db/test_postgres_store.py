@@ -8,13 +8,14 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from pm.core.errors import TenantUnknown, Unauthenticated, Unavailable
 from pm.db.pgtenants import PostgresTenantManager
-from pm.db.postgres import PostgresConfig, schema_name
+from pm.db.postgres import PgStore, PostgresConfig, schema_name
 from pm.db.query import sql
 from pm.db.repos import events
 from pm.server.app import create_app
@@ -173,4 +174,106 @@ async def test_unavailable_is_what_a_lost_server_raises(pg: str) -> None:
     manager = PostgresTenantManager(PostgresConfig("postgresql://postgres@127.0.0.1:9/none"))
     with pytest.raises(Unavailable):
         await manager.get("nowhere")
+    await manager.close()
+
+
+COUNT = sql("SELECT count(*) FROM pm_llm_context WHERE category = 'test'")
+
+
+async def _count(store: PgStore) -> int:
+    row = await (await store.reader()).one(COUNT)
+    assert row is not None
+    return int(row[0])
+
+
+async def _unit(store: PgStore, ident: str, fail: bool = False) -> None:
+    ex = await store.begin_unit()
+    try:
+        await ex.run(INSERT, {"id": ident})
+        if fail:
+            raise ValueError("this unit fails after writing")
+    except BaseException:
+        await store.end_unit(keep=False)
+        raise
+    await store.end_unit(keep=True)
+
+
+async def test_concurrent_units_share_commits_and_are_all_durable(pg: str) -> None:
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+    before = store.commits
+    await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
+    assert await _count(store) == 40
+    # 40 writers at once: the first opens a batch, the others join it (32 at most each).
+    assert 2 <= store.commits - before <= 3
+    await manager.close()
+
+
+async def test_a_failing_unit_takes_only_its_own_rows(pg: str) -> None:
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+    results = await asyncio.gather(
+        _unit(store, "a"),
+        _unit(store, "b", fail=True),
+        _unit(store, "c"),
+        _unit(store, "a"),  # a duplicate key: PostgreSQL fails the statement, the unit undoes
+        _unit(store, "d"),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == [
+        "NoneType",
+        "ValueError",
+        "NoneType",
+        "Conflict",
+        "NoneType",
+    ]
+    assert await _count(store) == 3
+    await manager.close()
+
+
+async def test_a_lost_connection_acknowledges_none_of_its_batch(pg: str) -> None:
+    # The batch's connection dies before its COMMIT: every unit of the batch fails (none is
+    # answered as durable), nothing of it is stored, and the next writers are served.
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+
+    async def doomed(ident: str) -> None:
+        ex = await store.begin_unit()
+        await ex.run(INSERT, {"id": ident})
+        if ident == "last":
+            pid = await ex.one(sql("SELECT pg_backend_pid()"))
+            assert pid is not None
+            admin = await asyncpg.connect(pg)
+            await admin.execute("SELECT pg_terminate_backend($1)", pid[0])
+            await admin.close()
+        await store.end_unit(keep=True)
+
+    results = await asyncio.gather(doomed("first"), doomed("last"), return_exceptions=True)
+    assert all(isinstance(r, Unavailable) for r in results), results
+    await _unit(store, "after")
+    assert await _count(store) == 1
+    await manager.close()
+
+
+async def test_a_writer_cancelled_while_its_batch_is_open_strands_nobody(pg: str) -> None:
+    # A WebSocket command whose connection drops while it waits for its commit is cancelled;
+    # its unit still commits (and publishes), and the other units of the batch are answered.
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+    published: list[str] = []
+    wrote = asyncio.Event()
+
+    async def unit(ident: str) -> None:
+        ex = await store.begin_unit()
+        await ex.run(INSERT, {"id": ident})
+        wrote.set()
+        await store.end_unit(True, on_commit=lambda: published.append(ident))
+
+    first = asyncio.create_task(unit("gone"))
+    await wrote.wait()  # "gone" has ended its unit and waits for the batch's commit
+    first.cancel()
+    await asyncio.wait_for(asyncio.gather(unit("a"), unit("b")), timeout=5)
+    assert first.cancelled()
+    assert published == ["gone", "a", "b"]
+    assert await _count(store) == 3
     await manager.close()
