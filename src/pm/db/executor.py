@@ -9,6 +9,7 @@ from pm.db.query import Query, Row
 
 Params = Mapping[str, object]
 NO_PARAMS: Params = {}
+Statement = tuple[Query, Params]
 
 
 class Executor(Protocol):
@@ -28,4 +29,15 @@ class Executor(Protocol):
 
     async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
         """Execute one write statement for each parameter set."""
+        ...
+
+    async def one_after(
+        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
+    ) -> Row | None:
+        """Execute `writes`, then `query`; its first row, or None.
+
+        For writes whose outcome nobody reads: none of them reads what another writes, and
+        `query` reads none of it (PostgreSQL runs them all as one statement, where every
+        part sees the data as it was before the statement).
+        """
         ...

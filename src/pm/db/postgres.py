@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 import asyncpg
@@ -30,7 +32,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from pm.core.errors import Conflict, Unauthenticated, Unavailable
 from pm.core.records import record
 from pm.core.tenants import validate_tenant_id
-from pm.db.executor import NO_PARAMS, Params
+from pm.db.executor import NO_PARAMS, Params, Statement
 from pm.db.groupcommit import WriterLock
 from pm.db.query import CompiledSql, Query, Row
 from pm.db.store import UnitTransaction
@@ -163,6 +165,58 @@ class PgExecutor:
             await self.conn.executemany(compiled.sql, [_args(compiled, p) for p in rows])
         except Exception as exc:
             raise _translated(exc) from exc
+
+    async def one_after(
+        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
+    ) -> Row | None:
+        """Execute `writes` and `query` as one statement (the writes in its WITH list): one
+        round trip instead of one each. Its first row, or None."""
+        if not writes:
+            return await self.one(query, params)
+        text = _combined(tuple(w for w, _ in writes), query)
+        args: list[Any] = []
+        for write, values in writes:
+            args += _args(write.for_dialect(DIALECT), values)
+        args += _args(query.for_dialect(DIALECT), params)
+        try:
+            row = await self.conn.fetchrow(text, *args)
+        except (Exception, asyncio.CancelledError) as exc:
+            raise _translated(exc) from exc
+        return None if row is None else tuple(row)
+
+
+_PARAM = re.compile(r"\$(\d+)")
+_COMBINED: dict[tuple[Query, ...], str] = {}
+
+
+def _shifted(match: re.Match[str], by: int) -> str:
+    return f"${int(match[1]) + by}"
+
+
+def _combined(writes: tuple[Query, ...], query: Query) -> str:
+    """`WITH w0 AS (write 0), w1 AS (...) query`, each part's $n moved past the ones before
+    (cached per sequence of statements)."""
+    key = (*writes, query)
+    text = _COMBINED.get(key)
+    if text is None:
+        parts, offset = [], 0
+        for compiled in [w.for_dialect(DIALECT) for w in writes] + [query.for_dialect(DIALECT)]:
+            parts.append(_PARAM.sub(partial(_shifted, by=offset), compiled.sql))
+            offset += len(compiled.positions or ())
+        *heads, last = parts
+        ctes = ", ".join(f"w{i} AS ({head})" for i, head in enumerate(heads))
+        recursive = re.match(r"\s*WITH\s+RECURSIVE\s+", last, re.IGNORECASE)
+        plain = re.match(r"\s*WITH\s+", last, re.IGNORECASE)
+        if recursive:
+            text = f"WITH RECURSIVE {ctes}, {last[recursive.end() :]}"
+        elif plain:
+            text = f"WITH {ctes}, {last[plain.end() :]}"
+        else:
+            text = f"WITH {ctes} {last}"
+        if len(_COMBINED) >= 512:  # statements are module constants: a handful in practice
+            _COMBINED.clear()
+        _COMBINED[key] = text
+    return text
 
 
 def _translated(exc: BaseException) -> BaseException:
@@ -308,6 +362,12 @@ class PgReader:
         """Readers do not write."""
         raise RuntimeError("a reader does not write")
 
+    async def one_after(
+        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
+    ) -> Row | None:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
 
 class _Held:
     """Reads on one pooled connection, taken at the first statement (and made ready by
@@ -347,6 +407,12 @@ class _Held:
         raise RuntimeError("a reader does not write")
 
     async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Readers do not write."""
+        raise RuntimeError("a reader does not write")
+
+    async def one_after(
+        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
+    ) -> Row | None:
         """Readers do not write."""
         raise RuntimeError("a reader does not write")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from pm.core.errors import Conflict, Unavailable
-from pm.db.executor import NO_PARAMS, Params
+from pm.db.executor import NO_PARAMS, Params, Statement
 from pm.db.groupcommit import GroupCommit
 from pm.db.query import Query, Row
 from pm.db.turn import WriterTurn, lock_path
@@ -129,6 +129,14 @@ class SqliteExecutor:
             self.conn.executemany(query.for_dialect(DIALECT).sql, rows)
         except sqlite3.Error as exc:
             raise translate(exc) from exc
+
+    async def one_after(
+        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
+    ) -> Row | None:
+        """Execute `writes`, then `query` (each a statement of its own, inline); its first row."""
+        for write, values in writes:
+            await self.run(write, values)
+        return await self.one(query, params)
 
 
 class SqliteStore(GroupCommit):

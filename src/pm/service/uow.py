@@ -110,8 +110,12 @@ class UnitOfWork(Reader):
 
     async def _flush(self) -> list[StoredEvent]:
         """Write the collected activity and events into the open transaction."""
-        if self._activity:
-            await activity.append(self.ex, self._activity)
+        if len(self.events) == 1:  # the common write: one statement for its rows and event
+            logged = activity.inserts(self._activity)
+        else:
+            logged = []
+            if self._activity:
+                await activity.append(self.ex, self._activity)
         if not self.events:
             return []
         rows = [
@@ -127,7 +131,7 @@ class UnitOfWork(Reader):
             for e in self.events
         ]
         if len(rows) == 1:  # the common write: numbered inside its INSERT, one statement
-            stored = [await event_repo.append(self.ex, self.now, *rows[0])]
+            stored = [await event_repo.append(self.ex, self.now, *rows[0], after=logged)]
         else:
             stored = await event_repo.append_many(self.ex, self.now, rows)
         await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, stored[0].seq)

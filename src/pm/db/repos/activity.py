@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pm.core.activity import ActivityEntry
 from pm.core.enums import EntityType
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Statement
 from pm.db.query import sql
 from pm.db.rows import columns, insert_query, mapper
 
@@ -49,6 +49,11 @@ async def append(ex: Executor, entries: Sequence[ActivityEntry]) -> None:
         await ex.run(*_INSERT.one(entries[0]))
     elif entries:
         await ex.run_many(*_INSERT.many(entries))
+
+
+def inserts(entries: Sequence[ActivityEntry]) -> list[Statement]:
+    """The statements recording `entries`, one each (for `Executor.one_after`)."""
+    return [_INSERT.one(entry) for entry in entries]
 
 
 async def for_entity(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pm.core.records import record
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Statement
 from pm.db.query import Row, sql
 
 # The next number is one past the newest event's. The newest event is never purged (see
@@ -87,9 +87,12 @@ async def append(
     work_item_ids: tuple[str, ...],
     user_id: str,
     body: bytes,
+    after: Sequence[Statement] = (),
 ) -> StoredEvent:
-    """Store an event in the current transaction, numbered next in the stream."""
-    row = await ex.one(
+    """Store an event in the current transaction, numbered next in the stream (with the
+    `after` writes, which do not touch the stream, in the same statement where it can)."""
+    row = await ex.one_after(
+        after,
         _INSERT,
         {
             "created_at": created_at,
