@@ -69,6 +69,20 @@ async def test_a_change_arrives_signed_with_the_entity(
     assert receiver.requests[0].headers["webhook-id"].startswith("msg_")
 
 
+async def _deliveries_settled(
+    client: httpx.AsyncClient, hook_id: str, count: int, within: float = 10.0
+) -> list[dict[str, Any]]:
+    """The hook's deliveries once `count` of them are no longer pending (or fail)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        listed = await client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=ALICE)
+        items: list[dict[str, Any]] = listed.json()["items"]
+        settled = [d for d in items if d["status"] != "pending"]
+        if len(settled) >= count or asyncio.get_running_loop().time() > deadline:
+            return items
+        await asyncio.sleep(0.05)
+
+
 async def test_failures_are_retried_in_order(client: httpx.AsyncClient, receiver: Receiver) -> None:
     project = await _project(client)
     hook = await _hook(client, receiver.url, project["id"], ["work_item.created"])
@@ -79,8 +93,8 @@ async def test_failures_are_retried_in_order(client: httpx.AsyncClient, receiver
     ids = [receiver.verified(hook["secret"], i)["data"]["id"] for i in range(4)]
     assert ids == [first["id"]] * 3 + [second["id"]]
     assert len({r.headers["webhook-id"] for r in got[:3]}) == 1  # the same message, retried
-    listed = await client.get(f"/api/v1/webhooks/{hook['webhook']['id']}/deliveries", headers=ALICE)
-    deliveries = listed.json()["items"]
+    # The dispatcher records an attempt once the receiver has answered it: wait for that.
+    deliveries = await _deliveries_settled(client, hook["webhook"]["id"], 2)
     assert [d["status"] for d in deliveries] == ["delivered", "delivered"]
     assert [len(d["attempt_log"]) for d in deliveries] == [1, 3]
     codes = [a["status_code"] for a in deliveries[1]["attempt_log"]]
