@@ -19,7 +19,8 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -225,6 +226,18 @@ def _translated(exc: BaseException) -> BaseException:
     return translate(exc)
 
 
+# Background work (a snapshot giving its connection back, a batch waiting for its commit's
+# turn) is held here: the loop keeps only weak references to its tasks.
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    task = asyncio.get_running_loop().create_task(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
+
+
 class PgPool:
     """The process's one pool, created on first use (so a server starts while PostgreSQL is
     down, and answers 503 until it is back); broken connections are replaced by the pool."""
@@ -320,39 +333,10 @@ async def use_schema(conn: PmConnection, schema: str) -> None:
         conn.pm_point_at(schema)
 
 
-class PgReader:
-    """Reads of committed data: each statement on a pooled connection."""
+class _ReadOnly:
+    """The writes of an executor that only reads: each refuses."""
 
-    __slots__ = ("pool", "schema")
-
-    def __init__(self, pool: PgPool, schema: str) -> None:
-        self.pool = pool
-        self.schema = schema
-
-    async def _conn(self) -> PmConnection:
-        conn = await self.pool.acquire()
-        try:
-            await use_schema(conn, self.schema)
-        except BaseException as exc:
-            await self.pool.release(conn)
-            raise _translated(exc) from exc
-        return conn
-
-    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
-        """The first row, or None."""
-        conn = await self._conn()
-        try:
-            return await PgExecutor(conn).one(query, params)
-        finally:
-            await self.pool.release(conn)
-
-    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
-        """Every row."""
-        conn = await self._conn()
-        try:
-            return await PgExecutor(conn).all(query, params)
-        finally:
-            await self.pool.release(conn)
+    __slots__ = ()
 
     async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
         """Readers do not write."""
@@ -369,7 +353,34 @@ class PgReader:
         raise RuntimeError("a reader does not write")
 
 
-class _Held:
+class PgReader(_ReadOnly):
+    """Reads of committed data: each statement a scope of its own (a pooled connection
+    taken for it and given back after)."""
+
+    __slots__ = ("pool", "schema")
+
+    def __init__(self, pool: PgPool, schema: str) -> None:
+        self.pool = pool
+        self.schema = schema
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        reads = PgScope(self.pool, self.schema)
+        try:
+            return await reads.one(query, params)
+        finally:
+            await reads.end()
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        reads = PgScope(self.pool, self.schema)
+        try:
+            return await reads.all(query, params)
+        finally:
+            await reads.end()
+
+
+class _Held(_ReadOnly, ABC):
     """Reads on one pooled connection, taken at the first statement (and made ready by
     `_prepare`) and given back by `end`."""
 
@@ -380,8 +391,9 @@ class _Held:
         self.schema = schema
         self._conn: PmConnection | None = None
 
+    @abstractmethod
     async def _prepare(self, conn: PmConnection) -> None:
-        raise NotImplementedError
+        """Make a freshly taken connection ready for this reader's statements."""
 
     async def _get(self) -> PmConnection:
         if self._conn is None:
@@ -402,20 +414,6 @@ class _Held:
         """Every row."""
         return await PgExecutor(await self._get()).all(query, params)
 
-    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
-        """Readers do not write."""
-        raise RuntimeError("a reader does not write")
-
-    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
-        """Readers do not write."""
-        raise RuntimeError("a reader does not write")
-
-    async def one_after(
-        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
-    ) -> Row | None:
-        """Readers do not write."""
-        raise RuntimeError("a reader does not write")
-
     async def end(self) -> None:
         """Give the connection back, if a statement took one (the pool's reset rolls back
         a transaction left open)."""
@@ -435,9 +433,6 @@ class PgScope(_Held):
         await use_schema(conn, self.schema)
 
 
-_ENDING: set[asyncio.Task[None]] = set()  # snapshots giving their connection back
-
-
 class PgSnapshot(_Held):
     """A reader that sees one snapshot (REPEATABLE READ, read only) on a connection of its
     own, taken at its first statement and given back when `close` is called."""
@@ -453,9 +448,7 @@ class PgSnapshot(_Held):
     def close(self) -> None:
         """End the snapshot (its connection goes back to the pool in the background)."""
         if self._conn is not None:
-            task = asyncio.get_running_loop().create_task(self.end())
-            _ENDING.add(task)  # held here: the loop keeps only a weak reference
-            task.add_done_callback(_ENDING.discard)
+            _in_background(self.end())
 
 
 MAX_BATCH = 32  # units sharing one transaction (PostgreSQL caches 64 subtransactions)
@@ -576,9 +569,7 @@ class PgStore:
             if len(batch.pending) >= MAX_BATCH:
                 await self._end(batch, None)
             elif batch.committer is None:
-                batch.committer = asyncio.get_running_loop().create_task(self._commit_later(batch))
-                _COMMITTERS.add(batch.committer)
-                batch.committer.add_done_callback(_COMMITTERS.discard)
+                batch.committer = _in_background(self._commit_later(batch))
         finally:
             self.write_lock.release()
         if done is not None:
@@ -628,6 +619,3 @@ class PgStore:
                     )
             if not done.done():
                 done.set_result(None)
-
-
-_COMMITTERS: set[asyncio.Task[None]] = set()  # batches waiting for their commit's turn
