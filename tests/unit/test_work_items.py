@@ -255,11 +255,3 @@ def test_item_object_is_judged_by_its_type_not_by_default() -> None:
     with pytest.raises(InvalidInput):
         work_items.validate_sprint_member(make_item(EPIC), "p1", "p1")
     work_items.validate_sprint_member(make_item(TASK), "p1", "p1")
-
-
-def test_only_epics_and_stories_may_have_children() -> None:
-    from pm.core.work_items import may_have_children
-
-    assert may_have_children(WorkItemType.EPIC)
-    assert may_have_children(WorkItemType.STORY)
-    assert not may_have_children(WorkItemType.TASK)

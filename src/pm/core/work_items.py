@@ -80,11 +80,6 @@ def parse_item_key(text: str) -> tuple[str, int] | None:
     return match.group(1).upper(), int(match.group(2))
 
 
-def may_have_children(item_type: WorkItemType) -> bool:
-    """Epics hold stories and stories hold tasks; tasks are leaves."""
-    return any(parent is item_type for parent in ALLOWED_PARENT.values())
-
-
 def validate_parent(item_type: WorkItemType, project_id: str, parent: WorkItem | None) -> None:
     """An epic has no parent; a story's is an epic; a task's is a story; same project."""
     if parent is None:
