@@ -110,12 +110,8 @@ class UnitOfWork(Reader):
 
     async def _flush(self) -> list[StoredEvent]:
         """Write the collected activity and events into the open transaction."""
-        if len(self.events) == 1:  # the common write: one statement for its rows and event
-            logged = activity.inserts(self._activity)
-        else:
-            logged = []
-            if self._activity:
-                await activity.append(self.ex, self._activity)
+        if self._activity and len(self.events) != 1:  # no single event to carry them
+            await activity.append(self.ex, self._activity)
         if not self.events:
             return []
         rows = [
@@ -130,7 +126,10 @@ class UnitOfWork(Reader):
             )
             for e in self.events
         ]
-        if len(rows) == 1:  # the common write: numbered inside its INSERT, one statement
+        if len(rows) == 1:
+            # The common write: the event numbered inside its INSERT, and its activity rows
+            # in the same statement where the engine can (PostgreSQL: one round trip).
+            logged = activity.inserts(self._activity)
             stored = [await event_repo.append(self.ex, self.now, *rows[0], after=logged)]
         else:
             stored = await event_repo.append_many(self.ex, self.now, rows)
