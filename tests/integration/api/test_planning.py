@@ -132,14 +132,19 @@ async def test_only_open_blockers_hold_work_back(client: httpx.AsyncClient) -> N
     assert {e["title"]: e["unblocks"] for e in answer["items"]}["second blocker"] == 1
 
 
-async def test_a_lane_after_done_counts_as_done(client: httpx.AsyncClient) -> None:
-    pid = (await create_project(client, OWNER, key="PONE"))["id"]
+async def _released_lane(client: httpx.AsyncClient, project_id: str) -> None:
+    """A "released" lane after Done in the project."""
     lane = await client.post(
-        f"{API}/projects/{pid}/swim-lanes",
+        f"{API}/projects/{project_id}/swim-lanes",
         json={"status_value": "released", "name": "Released"},
         headers=OWNER,
     )
     assert lane.status_code == 201, lane.text
+
+
+async def test_a_lane_after_done_counts_as_done(client: httpx.AsyncClient) -> None:
+    pid = (await create_project(client, OWNER, key="PONE"))["id"]
+    await _released_lane(client, pid)
     blocker = await create_item(client, OWNER, pid, "story", "shipped", status="released")
     waiting = await create_item(client, OWNER, pid, "story", "next")
     await _link(client, blocker, waiting)
@@ -151,12 +156,7 @@ async def test_links_across_projects_follow_each_items_own_lanes(
 ) -> None:
     pid = (await create_project(client, OWNER, key="PONE"))["id"]
     other = (await create_project(client, OWNER, key="PTWO"))["id"]
-    lane = await client.post(
-        f"{API}/projects/{other}/swim-lanes",
-        json={"status_value": "released", "name": "Released"},
-        headers=OWNER,
-    )
-    assert lane.status_code == 201, lane.text
+    await _released_lane(client, other)
     # "released" is a lane after Done in PTWO only: there it is done, in PONE no such lane.
     shipped = await create_item(client, OWNER, other, "story", "shipped", status="released")
     waiting = await create_item(client, OWNER, pid, "story", "waits on shipped")
