@@ -31,13 +31,69 @@ class Executor(Protocol):
         """Execute one write statement for each parameter set."""
         ...
 
-    async def one_after(
-        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
-    ) -> Row | None:
-        """Execute `writes`, then `query`; its first row, or None.
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
+        """Execute `writes`, then `returning` (writes ending in `RETURNING` one column): the
+        value each of those returned first, None where it returned no row.
 
-        For writes whose outcome nobody reads: none of them reads what another writes, and
-        `query` reads none of it (PostgreSQL runs them all as one statement, where every
-        part sees the data as it was before the statement).
+        For writes whose outcome nobody reads but through `returning`: none of them reads
+        what another writes (PostgreSQL runs them all as one statement, where every part
+        sees the data as it was before the statement).
         """
         ...
+
+
+class Deferring:
+    """An executor that holds back writes whose outcome nobody reads (`later`): they run
+    before its next statement, in order — so every read sees them — or ride in the
+    statement of a `write_all`, which may make them one round trip with it."""
+
+    __slots__ = ("_later", "inner")
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+        self._later: list[Statement] = []
+
+    def later(self, statement: Statement) -> None:
+        """Queue a write (its row count goes unread)."""
+        self._later.append(statement)
+
+    async def _settle(self) -> None:
+        writes, self._later = self._later, []
+        if len(writes) == 1:
+            await self.inner.run(*writes[0])
+        else:
+            await self.inner.write_all(writes)
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None (after the queued writes)."""
+        if self._later:
+            await self._settle()
+        return await self.inner.one(query, params)
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row (after the queued writes)."""
+        if self._later:
+            await self._settle()
+        return await self.inner.all(query, params)
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Execute a write after the queued ones; the number of rows it affected."""
+        if self._later:
+            await self._settle()
+        return await self.inner.run(query, params)
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Execute one write statement for each parameter set, after the queued writes."""
+        if self._later:
+            await self._settle()
+        await self.inner.run_many(query, rows)
+
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
+        """`Executor.write_all` with the queued writes first among `writes`."""
+        if self._later:
+            writes, self._later = [*self._later, *writes], []
+        return await self.inner.write_all(writes, returning)

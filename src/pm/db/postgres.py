@@ -167,53 +167,51 @@ class PgExecutor:
         except Exception as exc:
             raise _translated(exc) from exc
 
-    async def one_after(
-        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
-    ) -> Row | None:
-        """Execute `writes` and `query` as one statement (the writes in its WITH list): one
-        round trip instead of one each. Its first row, or None."""
-        if not writes:
-            return await self.one(query, params)
-        text = _combined(tuple(w for w, _ in writes), query)
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
+        """Execute `writes` and `returning` as one statement (each a part of its WITH list):
+        one round trip instead of one each. What each of `returning` returned first."""
+        if not returning and len(writes) <= 1:
+            for write, params in writes:
+                await self.run(write, params)
+            return []
+        statements = (*writes, *returning)
+        text = _combined(tuple(q for q, _ in statements), len(returning))
         args: list[Any] = []
-        for write, values in writes:
-            args += _args(write.for_dialect(DIALECT), values)
-        args += _args(query.for_dialect(DIALECT), params)
+        for query, params in statements:
+            args += _args(query.for_dialect(DIALECT), params)
         try:
             row = await self.conn.fetchrow(text, *args)
         except (Exception, asyncio.CancelledError) as exc:
             raise _translated(exc) from exc
-        return None if row is None else tuple(row)
+        return [] if row is None or not returning else list(row)
 
 
 _PARAM = re.compile(r"\$(\d+)")
-_COMBINED: dict[tuple[Query, ...], str] = {}
+_COMBINED: dict[tuple[tuple[Query, ...], int], str] = {}
 
 
 def _shifted(match: re.Match[str], by: int) -> str:
     return f"${int(match[1]) + by}"
 
 
-def _combined(writes: tuple[Query, ...], query: Query) -> str:
-    """`WITH w0 AS (write 0), w1 AS (...) query`, each part's $n moved past the ones before
-    (cached per sequence of statements)."""
-    key = (*writes, query)
+def _combined(statements: tuple[Query, ...], returning: int) -> str:
+    """`WITH w0 AS (statement 0), w1 AS (...) SELECT ...`: each part's $n moved past the
+    ones before; the SELECT gives the first value of each of the last `returning` parts
+    (a data-modifying part runs to its end whether or not it is read). Cached per shape."""
+    key = (statements, returning)
     text = _COMBINED.get(key)
     if text is None:
         parts, offset = [], 0
-        for compiled in [w.for_dialect(DIALECT) for w in writes] + [query.for_dialect(DIALECT)]:
+        for compiled in [q.for_dialect(DIALECT) for q in statements]:
             parts.append(_PARAM.sub(partial(_shifted, by=offset), compiled.sql))
             offset += len(compiled.positions or ())
-        *heads, last = parts
-        ctes = ", ".join(f"w{i} AS ({head})" for i, head in enumerate(heads))
-        recursive = re.match(r"\s*WITH\s+RECURSIVE\s+", last, re.IGNORECASE)
-        plain = re.match(r"\s*WITH\s+", last, re.IGNORECASE)
-        if recursive:
-            text = f"WITH RECURSIVE {ctes}, {last[recursive.end() :]}"
-        elif plain:
-            text = f"WITH {ctes}, {last[plain.end() :]}"
-        else:
-            text = f"WITH {ctes} {last}"
+        ctes = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts))
+        first = len(parts) - returning
+        picks = range(first, len(parts))  # part names, never data
+        values = ", ".join(f"(SELECT * FROM w{i} LIMIT 1)" for i in picks)  # noqa: S608
+        text = f"WITH {ctes} SELECT {values or 1}"
         if len(_COMBINED) >= 512:  # statements are module constants: a handful in practice
             _COMBINED.clear()
         _COMBINED[key] = text
@@ -346,9 +344,9 @@ class _ReadOnly:
         """Readers do not write."""
         raise RuntimeError("a reader does not write")
 
-    async def one_after(
-        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
-    ) -> Row | None:
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
         """Readers do not write."""
         raise RuntimeError("a reader does not write")
 

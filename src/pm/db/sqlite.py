@@ -130,13 +130,18 @@ class SqliteExecutor:
         except sqlite3.Error as exc:
             raise translate(exc) from exc
 
-    async def one_after(
-        self, writes: Sequence[Statement], query: Query, params: Params = NO_PARAMS
-    ) -> Row | None:
-        """Execute `writes`, then `query` (each a statement of its own, inline); its first row."""
-        for write, values in writes:
-            await self.run(write, values)
-        return await self.one(query, params)
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
+        """Execute `writes`, then `returning` (each a statement of its own, inline): the value
+        each of those returned first, or None."""
+        for write, params in writes:
+            await self.run(write, params)
+        returned: list[object] = []
+        for query, params in returning:
+            row = await self.one(query, params)
+            returned.append(None if row is None else row[0])
+        return returned
 
 
 class SqliteStore(GroupCommit):

@@ -83,7 +83,8 @@ async def once(
     Only when the key already holds an answer — a retry — or the write fails is the stored
     answer looked up; this attempt's work is then undone and the first answer given (the
     same key on a different request is invalid input). A first attempt, the usual case,
-    costs one statement for its key (the insert), not two.
+    costs no statement of its own: the key's insert rides in the unit's last statement
+    (`UnitOfWork.flush`), and whether it inserted decides.
     """
     try:
         async with tenancy.unit_of_work(actor) as uow:
@@ -94,7 +95,8 @@ async def once(
                 raise
             answer = StoredResponse(digest, status, body)
             expired = uow.now - tenancy.idempotency_ttl
-            if not await repo.put(uow.ex, actor.user_id, key, answer, uow.now, expired):
+            claim = repo.putting(actor.user_id, key, answer, uow.now, expired)
+            if not await uow.flush(claim):
                 await _answered_before(uow, key, digest, field)
                 raise RuntimeError(f"idempotency key {key!r} is taken but holds no answer")
     except _Answered as answered:

@@ -12,7 +12,7 @@ from pm.core.activity import ActivityEntry, FieldChange
 from pm.core.actor import Actor
 from pm.core.enums import EntityType
 from pm.core.ids import new_id
-from pm.db.executor import Executor
+from pm.db.executor import Deferring, Executor, Statement
 from pm.db.repos import activity
 from pm.db.repos import events as event_repo
 from pm.db.repos import idempotency as idempotency_repo
@@ -43,22 +43,25 @@ class Reader:
 class UnitOfWork(Reader):
     """`async with tenancy.unit_of_work(actor) as uow:` — one atomic, durable unit of work.
 
-    Activity entries and events are collected while the use case runs. On a clean exit the
-    activity rows and the events (numbered from the tenant's gap-free sequence) are written
-    into the unit's savepoint; the block is left only once the unit is committed (possibly
+    Activity entries, events and writes nobody reads back (`later`) are collected while the
+    use case runs. On a clean exit (or at `flush`) they are written into the unit's
+    savepoint, the events numbered from the tenant's gap-free sequence — in one statement
+    where the engine can; the block is left only once the unit is committed (possibly
     together with other writers' units: group commit). Right after the commit the events
     are handed to the publisher, before the next writer's turn, so subscribers receive
     them in sequence order. Any exception undoes the unit and publishes nothing.
     """
 
-    __slots__ = ("_activity", "_publish", "_store", "_tenancy", "events")
+    __slots__ = ("_activity", "_deferring", "_publish", "_store", "_stored", "_tenancy", "events")
 
     def __init__(self, tenancy: Tenancy, actor: Actor) -> None:
         super().__init__(_NOT_STARTED, actor, int(time.time()))
         self._tenancy = tenancy
         self._publish = tenancy.publish
         self._store: TenantStore | None = None
+        self._deferring: Deferring | None = None
         self._activity: list[ActivityEntry] = []
+        self._stored: list[StoredEvent] | None = None  # set once flushed
         self.events: list[Event] = []
 
     @property
@@ -70,11 +73,12 @@ class UnitOfWork(Reader):
         manager = self._tenancy.manager
         store = await manager.acquire(self.actor.tenant_id)
         try:
-            self.ex = await store.begin_unit()
+            self._deferring = Deferring(await store.begin_unit())
         except BaseException:
             manager.release(store)
             raise
         self._store = store
+        self.ex = self._deferring
         self.now = int(time.time())  # the writer's turn may have been waited for
         return self
 
@@ -92,11 +96,12 @@ class UnitOfWork(Reader):
                 await store.end_unit(keep=False)
                 return
             try:
-                stored = await self._flush()
+                if self._stored is None:
+                    await self.flush()
             except BaseException:
                 await store.end_unit(keep=False)
                 raise
-            await store.end_unit(keep=True, on_commit=self._publisher(stored))
+            await store.end_unit(keep=True, on_commit=self._publisher(self._stored or []))
         finally:
             self._tenancy.manager.release(store)
 
@@ -108,33 +113,57 @@ class UnitOfWork(Reader):
         tenant = self.actor.tenant_id
         return lambda: publish(tenant, stored)
 
-    async def _flush(self) -> list[StoredEvent]:
-        """Write the collected activity and events into the open transaction."""
-        if self._activity and len(self.events) != 1:  # no single event to carry them
-            await activity.append(self.ex, self._activity)
-        if not self.events:
-            return []
-        rows = [
-            (
-                str(e.kind),  # a plain str: sqlite3 binds a str subclass slowly
-                e.entity_id,
-                e.project_id,
-                e.sprint_ids,
-                e.work_item_ids,
-                e.user_id,
-                event_body(e),
-            )
-            for e in self.events
-        ]
-        if len(rows) == 1:
-            # The common write: the event numbered inside its INSERT, and its activity rows
-            # in the same statement where the engine can (PostgreSQL: one round trip).
-            logged = activity.inserts(self._activity)
-            stored = [await event_repo.append(self.ex, self.now, *rows[0], after=logged)]
+    def later(self, statement: Statement) -> None:
+        """Queue a write whose row count nobody reads: it runs before the unit's next
+        statement, or with its last one (PostgreSQL: one round trip for all of them)."""
+        self._open_for("later").later(statement)
+
+    async def flush(self, claim: Statement | None = None) -> bool:
+        """Write what the unit collected — queued writes, activity rows, events — now instead
+        of at its end; nothing more may be collected after. With `claim`, also a write the
+        unit stands on (ending in `RETURNING` one column), in the same statement where the
+        engine can: False when it returned no row (the caller should then undo the unit).
+        """
+        ex = self._open_for("flush")
+        claims = () if claim is None else (claim,)
+        if len(self.events) == 1:
+            # The common write: the event numbered inside its INSERT, with its activity rows,
+            # the queued writes and the claim in the same statement (PostgreSQL: one trip).
+            writes = activity.inserts(self._activity)
+            row = self._event_row(self.events[0])
+            event, claimed = await event_repo.append(ex, self.now, *row, writes, claims)
+            stored = [event]
         else:
-            stored = await event_repo.append_many(self.ex, self.now, rows)
-        await self._tenancy.maybe_purge(self.ex, self.actor.tenant_id, self.now, stored[0].seq)
-        return stored
+            if self._activity:
+                await activity.append(ex, self._activity)
+            stored = []
+            if self.events:
+                rows = [self._event_row(e) for e in self.events]
+                stored = await event_repo.append_many(ex, self.now, rows)
+            claimed = await ex.write_all((), claims)
+        self._stored = stored
+        if stored:
+            await self._tenancy.maybe_purge(ex, self.actor.tenant_id, self.now, stored[0].seq)
+        return claim is None or claimed[0] is not None
+
+    def _open_for(self, what: str) -> Deferring:
+        if self._deferring is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        if self._stored is not None:
+            raise RuntimeError(f"{what} after the unit of work was flushed")
+        return self._deferring
+
+    @staticmethod
+    def _event_row(e: Event) -> event_repo.NewEvent:
+        return (
+            str(e.kind),  # a plain str: sqlite3 binds a str subclass slowly
+            e.entity_id,
+            e.project_id,
+            e.sprint_ids,
+            e.work_item_ids,
+            e.user_id,
+            event_body(e),
+        )
 
     def log(
         self,
@@ -146,6 +175,8 @@ class UnitOfWork(Reader):
         comment: str | None = None,
     ) -> None:
         """Record an action; with `changes`, one entry per changed field (old → new)."""
+        if self._stored is not None:
+            raise RuntimeError("log after the unit of work was flushed")
         user, now = self.actor.user_id, self.now
         fields: Sequence[FieldChange | None] = changes or (None,)
         for change in fields:
@@ -167,6 +198,8 @@ class UnitOfWork(Reader):
 
     def emit(self, event: Event) -> None:
         """Queue an event for storage with the change and publication after commit."""
+        if self._stored is not None:
+            raise RuntimeError("emit after the unit of work was flushed")
         self.events.append(event)
 
 
@@ -217,7 +250,9 @@ class Tenancy:
         and nothing is emitted (a dry run)."""
         try:
             async with self.unit_of_work(actor) as uow:
-                raise _Rehearsed(await run(uow))
+                result = await run(uow)
+                await uow.flush()  # every write runs (and may fail) before all is undone
+                raise _Rehearsed(result)
         except _Rehearsed as done:
             return cast(T, done.result)
 

@@ -62,7 +62,7 @@ async def create_work_item(uow: UnitOfWork, project_id: str, new: NewWorkItem) -
     status = new.status if new.status is not None else DEFAULT_STATUS
     taken = await lookups.project_taking_item_number(uow, project_id, status)
     item = await _new_item(uow, taken.project, taken.number, new, status, taken.status_has_lane)
-    await repo.insert(uow.ex, item)
+    uow.later(repo.inserting(item))
     return item
 
 

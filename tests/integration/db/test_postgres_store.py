@@ -73,7 +73,7 @@ async def test_seq_stays_gap_free_with_writers_on_several_instances(pg: str) -> 
         ex = await store.begin_unit()
         try:
             await ex.run(INSERT, {"id": f"u{n}"})
-            stored = await events.append(ex, 0, "test", f"u{n}", None, (), (), "u", b"")
+            stored, _ = await events.append(ex, 0, "test", f"u{n}", None, (), (), "u", b"")
         except BaseException:
             await store.end_unit(keep=False)
             raise

@@ -30,7 +30,7 @@ ITEM = WorkItem(
 
 
 async def test_update_writes_only_the_named_columns_and_the_stamp(ex: SqliteExecutor) -> None:
-    await repo.insert(ex, ITEM)
+    await ex.run(*repo.inserting(ITEM))
     changed = replace(ITEM, title="new", status="done", version=2, updated_at=200, updated_by="bob")
     await repo.update(ex, changed, ["title"])
     stored = await repo.get(ex, "i1")

@@ -52,7 +52,7 @@ async def append(ex: Executor, entries: Sequence[ActivityEntry]) -> None:
 
 
 def inserts(entries: Sequence[ActivityEntry]) -> list[Statement]:
-    """The statements recording `entries`, one each (for `Executor.one_after`)."""
+    """The statements recording `entries`, one each (for `Executor.write_all`)."""
     return [_INSERT.one(entry) for entry in entries]
 
 

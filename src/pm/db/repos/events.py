@@ -87,30 +87,38 @@ async def append(
     work_item_ids: tuple[str, ...],
     user_id: str,
     body: bytes,
-    after: Sequence[Statement] = (),
-) -> StoredEvent:
-    """Store an event in the current transaction, numbered next in the stream (with the
-    `after` writes, which do not touch the stream, in the same statement where it can)."""
-    row = await ex.one_after(
-        after,
-        _INSERT,
-        {
-            "created_at": created_at,
-            "kind": kind,
-            "entity_id": entity_id,
-            "project_id": project_id,
-            "sprint_ids": " ".join(sprint_ids),
-            "work_item_ids": " ".join(work_item_ids),
-            "user_id": user_id,
-            "body": body,
-        },
+    writes: Sequence[Statement] = (),
+    returning: Sequence[Statement] = (),
+) -> tuple[StoredEvent, list[object]]:
+    """Store an event in the current transaction, numbered next in the stream, with
+    `writes` and `returning` (which do not touch the stream) in the same statement where it
+    can (see `Executor.write_all`): the event, and what each of `returning` returned."""
+    values = await ex.write_all(
+        writes,
+        [
+            (
+                _INSERT,
+                {
+                    "created_at": created_at,
+                    "kind": kind,
+                    "entity_id": entity_id,
+                    "project_id": project_id,
+                    "sprint_ids": " ".join(sprint_ids),
+                    "work_item_ids": " ".join(work_item_ids),
+                    "user_id": user_id,
+                    "body": body,
+                },
+            ),
+            *returning,
+        ],
     )
-    if row is None:
-        raise RuntimeError("INSERT ... RETURNING returned no row")
-    seq = int(row[0])
-    return StoredEvent(
+    seq = values[0] if values else None
+    if not isinstance(seq, int):
+        raise RuntimeError(f"INSERT ... RETURNING seq returned {seq!r}")
+    event = StoredEvent(
         seq, created_at, kind, entity_id, project_id, sprint_ids, work_item_ids, user_id, body
     )
+    return event, values[1:]
 
 
 # What `append_many` stores of each event: kind, entity_id, project_id, sprint_ids,

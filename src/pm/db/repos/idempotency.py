@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pm.core.records import record
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Statement
 from pm.db.query import sql
 
 _GET = sql(
@@ -17,7 +17,7 @@ _PUT = sql(
     ":response_body, :created_at) ON CONFLICT (user_id, key) DO UPDATE SET "
     "fingerprint = excluded.fingerprint, status_code = excluded.status_code, "
     "response_body = excluded.response_body, created_at = excluded.created_at "
-    "WHERE pm_idempotency_keys.created_at < :not_before"
+    "WHERE pm_idempotency_keys.created_at < :not_before RETURNING 1"
 )
 _PURGE = sql("DELETE FROM pm_idempotency_keys WHERE created_at < :not_before")
 
@@ -37,12 +37,12 @@ async def get(ex: Executor, user_id: str, key: str, not_before: int) -> StoredRe
     return None if row is None else StoredResponse(row[0], int(row[1]), bytes(row[2]))
 
 
-async def put(
-    ex: Executor, user_id: str, key: str, response: StoredResponse, now: int, not_before: int
-) -> bool:
-    """Remember a response under (user, key); False when the key holds an answer given at or
-    after `not_before` (that answer stays)."""
-    changed = await ex.run(
+def putting(
+    user_id: str, key: str, response: StoredResponse, now: int, not_before: int
+) -> Statement:
+    """The write remembering a response under (user, key): it returns a row unless the key
+    holds an answer given at or after `not_before` (that answer stays)."""
+    return (
         _PUT,
         {
             "user_id": user_id,
@@ -54,7 +54,6 @@ async def put(
             "not_before": not_before,
         },
     )
-    return changed > 0
 
 
 async def purge(ex: Executor, not_before: int) -> int:

@@ -9,7 +9,7 @@ from pm.core.enums import Priority, WorkItemType
 from pm.core.members import Role
 from pm.core.records import record
 from pm.core.work_items import UPDATABLE_FIELDS, WorkItem
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Statement
 from pm.db.query import Query, sql
 from pm.db.repos.swim_lanes import done_statuses
 from pm.db.rows import columns, insert_query, mapper, params, update_query
@@ -350,9 +350,9 @@ async def count_with_status(ex: Executor, project_id: str, status: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def insert(ex: Executor, item: WorkItem) -> None:
-    """Store a new work item."""
-    await ex.run(*_INSERT.one(item))
+def inserting(item: WorkItem) -> Statement:
+    """The write storing a new work item."""
+    return _INSERT.one(item)
 
 
 async def insert_many(ex: Executor, items: Sequence[WorkItem]) -> None:

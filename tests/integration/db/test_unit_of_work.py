@@ -1,0 +1,180 @@
+"""The unit of work's held-back writes and its last statement, on both engines: a queued
+write is seen by the unit's next read, rides with the event otherwise, and goes with the
+unit when it is undone; a claim decides whether the unit stands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pm.core.actor import Actor
+from pm.core.enums import EntityType, WorkItemType
+from pm.core.errors import Conflict
+from pm.db.pgtenants import PostgresTenantManager
+from pm.db.postgres import PostgresConfig
+from pm.db.query import sql
+from pm.db.repos import events
+from pm.db.repos import idempotency as keys
+from pm.db.repos.idempotency import StoredResponse
+from pm.db.repos.work_items import ItemFilter
+from pm.db.store import TenantManager
+from pm.db.tenants import StorageConfig, TenantConnectionManager
+from pm.service import projects, work_items
+from pm.service.uow import Tenancy, UnitOfWork
+from pm.service.work_items import NewWorkItem
+from tests.conftest import drop_tenant_schemas
+
+NOTE = sql(
+    "INSERT INTO pm_llm_context (id, context_type, category, title, content, priority) "
+    "VALUES (:id, 'note', 'uow', 't', 'c', 0)"
+)
+NOTES = sql("SELECT id FROM pm_llm_context WHERE category = 'uow' ORDER BY id")
+ACTOR = Actor("uow", "alice", is_tenant_admin=True)
+EPIC, STORY = WorkItemType.EPIC, WorkItemType.STORY
+
+
+class Taken(Exception):
+    """The unit's claim found its key taken."""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite; the test database on PostgreSQL (skipped when it is absent)."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def tenancy(engine_url: str | None, data_dir: Path) -> AsyncIterator[Tenancy]:
+    """A service entry over a fresh tenant on each engine."""
+    manager: TenantManager
+    if engine_url is None:
+        manager = TenantConnectionManager(StorageConfig(data_dir))
+    else:
+        manager = PostgresTenantManager(PostgresConfig(engine_url))
+    yield Tenancy(manager)
+    await manager.close()
+    if engine_url is not None:
+        await asyncio.to_thread(drop_tenant_schemas, engine_url)
+
+
+async def _notes(tenancy: Tenancy) -> list[str]:
+    async with tenancy.reading(ACTOR) as reader:
+        return [r[0] for r in await reader.ex.all(NOTES)]
+
+
+async def _last_seq(tenancy: Tenancy) -> int:
+    async with tenancy.reading(ACTOR) as reader:
+        return await events.last_seq(reader.ex)
+
+
+async def _titles(tenancy: Tenancy, project: str) -> list[str]:
+    async with tenancy.reading(ACTOR) as reader:
+        items = await work_items.list_work_items(reader, project, ItemFilter(), 0, 100)
+    return [i.title for i in items]
+
+
+async def _project(tenancy: Tenancy) -> str:
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        return (await projects.create_project(uow, "UOW", "Units of work")).id
+
+
+async def test_a_queued_write_is_seen_by_the_units_next_read(tenancy: Tenancy) -> None:
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        uow.later((NOTE, {"id": "a"}))
+        uow.later((NOTE, {"id": "b"}))
+        assert [r[0] for r in await uow.ex.all(NOTES)] == ["a", "b"]
+        uow.later((NOTE, {"id": "c"}))
+    assert await _notes(tenancy) == ["a", "b", "c"]
+
+
+async def test_a_created_item_is_there_for_the_rest_of_its_unit(tenancy: Tenancy) -> None:
+    project = await _project(tenancy)
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        epic = await work_items.create_work_item(uow, project, NewWorkItem(EPIC, "E"))
+        # Creating the child reads its parent back: the held-back insert runs first.
+        story = await work_items.create_work_item(
+            uow, project, NewWorkItem(STORY, "S", parent_id=epic.id)
+        )
+    async with tenancy.reading(ACTOR) as reader:
+        tree = await work_items.get_work_item(reader, epic.id)
+    assert tree.descendant_ids == [story.id]
+
+
+async def test_an_undone_unit_takes_its_queued_writes_with_it(tenancy: Tenancy) -> None:
+    async def regret() -> None:
+        async with tenancy.unit_of_work(ACTOR) as uow:
+            uow.later((NOTE, {"id": "gone"}))
+            raise RuntimeError("changed my mind")
+
+    async def duplicate(project: str) -> None:
+        async with tenancy.unit_of_work(ACTOR) as uow:
+            await work_items.create_work_item(uow, project, NewWorkItem(STORY, "kept?"))
+            uow.later((NOTE, {"id": "dup"}))
+            uow.later((NOTE, {"id": "dup"}))
+
+    before = await _last_seq(tenancy)
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        await regret()
+    project = await _project(tenancy)
+    with pytest.raises(Conflict):  # the queued insert fails in the unit's last statement
+        await duplicate(project)
+    assert await _notes(tenancy) == []
+    assert await _last_seq(tenancy) == before + 1  # the project's event only
+    assert await _titles(tenancy, project) == []
+
+
+async def _claimed(uow: UnitOfWork, key: str) -> bool:
+    uow.later((NOTE, {"id": f"note-{key}-{len(await uow.ex.all(NOTES))}"}))
+    return await uow.flush(keys.putting("alice", key, StoredResponse("f", 201, b"{}"), uow.now, 0))
+
+
+async def test_a_claim_rides_with_the_event_and_decides(tenancy: Tenancy) -> None:
+    project = await _project(tenancy)
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        await work_items.create_work_item(uow, project, NewWorkItem(STORY, "first"))
+        assert await _claimed(uow, "k1")
+    seq = await _last_seq(tenancy)
+
+    async def again() -> None:
+        async with tenancy.unit_of_work(ACTOR) as uow:
+            await work_items.create_work_item(uow, project, NewWorkItem(STORY, "again"))
+            if not await _claimed(uow, "k1"):  # the key holds an answer: undo the unit
+                raise Taken
+
+    with pytest.raises(Taken):
+        await again()
+    async with tenancy.unit_of_work(ACTOR) as uow:  # no event: the claim runs on its own
+        assert await _claimed(uow, "k2")
+    assert await _last_seq(tenancy) == seq
+    assert await _notes(tenancy) == ["note-k1-0", "note-k2-1"]
+    assert await _titles(tenancy, project) == ["first"]
+
+
+async def test_nothing_is_collected_after_a_flush(tenancy: Tenancy) -> None:
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        await uow.flush()
+        with pytest.raises(RuntimeError, match="flushed"):
+            uow.later((NOTE, {"id": "late"}))
+        with pytest.raises(RuntimeError, match="flushed"):
+            uow.log(EntityType.PROJECT, "p", None, "late")
+        with pytest.raises(RuntimeError, match="flushed"):
+            await uow.flush()
+    assert await _notes(tenancy) == []
+
+
+async def test_a_dry_run_runs_every_held_back_write(tenancy: Tenancy) -> None:
+    async def duplicate(uow: UnitOfWork) -> None:
+        uow.later((NOTE, {"id": "twice"}))
+        uow.later((NOTE, {"id": "twice"}))
+
+    async def fine(uow: UnitOfWork) -> str:
+        uow.later((NOTE, {"id": "once"}))
+        return "ok"
+
+    with pytest.raises(Conflict):
+        await tenancy.rehearse(ACTOR, duplicate)
+    assert await tenancy.rehearse(ACTOR, fine) == "ok"
+    assert await _notes(tenancy) == []
