@@ -44,10 +44,13 @@ _TENANT_SCHEMAS = (
 class PostgresTenantManager(StoreCache[PgStore]):
     """Opens (creating and migrating on first use) and caches one PgStore per tenant."""
 
-    def __init__(self, config: PostgresConfig) -> None:
+    def __init__(
+        self, config: PostgresConfig, on_commit_batch: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.pool = PgPool(config)
+        self.on_commit_batch = on_commit_batch  # told each commit's number of units
 
     def _check(self, tenant_id: str) -> None:
         schema_name(tenant_id)
@@ -55,7 +58,9 @@ class PostgresTenantManager(StoreCache[PgStore]):
     async def _open(self, tenant_id: str) -> PgStore:
         """Check (once per opening) that the schema exists and is at head."""
         await self._ensure(tenant_id, create=self.config.auto_create)
-        return PgStore(tenant_id, self.pool)
+        store = PgStore(tenant_id, self.pool)
+        store.on_commit_batch = self.on_commit_batch
+        return store
 
     def _evict(self) -> None:
         while len(self._stores) > self.config.max_open:

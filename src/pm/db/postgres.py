@@ -483,6 +483,7 @@ class PgStore:
         self.leases = 0
         self.write_lock = WriterLock()
         self.commits = 0
+        self.on_commit_batch: Callable[[int], None] | None = None  # told each commit's size
         self._reader = PgReader(pool, self.schema)
         self._ident = quote_ident(self.schema)
         self._key = lock_key(tenant_id)
@@ -596,6 +597,8 @@ class PgStore:
                         raise
                 else:
                     self.commits += 1
+                    if self.on_commit_batch is not None:
+                        self.on_commit_batch(len(batch.pending))
         finally:
             await self.pool.release(batch.conn)  # the pool's reset rolls back what is open
             self._answer(batch, failure)

@@ -116,7 +116,7 @@ def tenant_manager(
     settings: Settings, on_commit_batch: Callable[[int], None] | None = None
 ) -> TenantManager:
     """The storage engine the settings choose: PostgreSQL with DATABASE_URL, else SQLite
-    (`on_commit_batch` learns each SQLite commit's size)."""
+    (`on_commit_batch` learns each commit's number of units, on either)."""
     if settings.database_url is not None:
         from pm.db.pgtenants import PostgresTenantManager
         from pm.db.postgres import PostgresConfig
@@ -129,7 +129,8 @@ def tenant_manager(
                 timeout=settings.database_timeout,
                 max_open=settings.tenant_cache_size,
                 auto_create=settings.tenant_auto_create,
-            )
+            ),
+            on_commit_batch,
         )
     return TenantConnectionManager(storage_config(settings, on_commit_batch))
 

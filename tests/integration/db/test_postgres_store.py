@@ -199,13 +199,16 @@ async def _unit(store: PgStore, ident: str, fail: bool = False) -> None:
 
 
 async def test_concurrent_units_share_commits_and_are_all_durable(pg: str) -> None:
-    manager = PostgresTenantManager(PostgresConfig(pg))
+    sizes: list[int] = []
+    manager = PostgresTenantManager(PostgresConfig(pg), on_commit_batch=sizes.append)
     store = await manager.get("group")
     before = store.commits
     await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
     assert await _count(store) == 40
     # 40 writers at once: the first opens a batch, the others join it (32 at most each).
     assert 2 <= store.commits - before <= 3
+    assert sum(sizes) == 40  # what /metrics shows as batch sizes
+    assert max(sizes) <= 32
     await manager.close()
 
 
