@@ -188,6 +188,84 @@ class PgExecutor:
         return [] if row is None or not returning else list(row)
 
 
+@dataclass(slots=True, frozen=True)
+class _Done:
+    """A write a unit ran in its batch, with what it answered (to run it again the same)."""
+
+    unit: int
+    how: str  # "run", "many" or "all"
+    statement: Any
+    result: object
+
+
+class PgUnitExecutor(PgExecutor):
+    """A unit of work's statements in its batch transaction: its writes are noted in the
+    batch's log (their parameters copied: a caller may reuse its dicts), and `dirty` says
+    whether the transaction holds anything of the unit's — a write, or a failed statement
+    (which aborts a PostgreSQL transaction)."""
+
+    __slots__ = ("dirty", "log", "unit")
+
+    def __init__(self, conn: asyncpg.Connection, log: list[_Done], unit: int) -> None:
+        super().__init__(conn)
+        self.log = log
+        self.unit = unit
+        self.dirty = False
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        try:
+            return await super().one(query, params)
+        except BaseException:
+            self.dirty = True
+            raise
+
+    async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
+        """Every row."""
+        try:
+            return await super().all(query, params)
+        except BaseException:
+            self.dirty = True
+            raise
+
+    async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
+        """Execute a write; returns the number of rows affected."""
+        self.dirty = True
+        count = await super().run(query, params)
+        self.log.append(_Done(self.unit, "run", (query, dict(params)), count))
+        return count
+
+    async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
+        """Execute one write statement for each parameter set."""
+        self.dirty = True
+        await super().run_many(query, rows)
+        self.log.append(_Done(self.unit, "many", (query, [dict(r) for r in rows]), None))
+
+    async def write_all(
+        self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
+    ) -> list[object]:
+        """`PgExecutor.write_all`, noted."""
+        self.dirty = True
+        values = await super().write_all(writes, returning)
+        noted = ([(q, dict(p)) for q, p in writes], [(q, dict(p)) for q, p in returning])
+        self.log.append(_Done(self.unit, "all", noted, values))
+        return values
+
+
+async def _again(ex: PgExecutor, done: _Done) -> None:
+    """Run a noted write again; it must answer as it did the first time."""
+    if done.how == "many":
+        await ex.run_many(*done.statement)
+        return
+    if done.how == "run":
+        result: object = await ex.run(*done.statement)
+    else:
+        result = await ex.write_all(*done.statement)
+    if result != done.result:
+        log.warning("a write run again answered %r, not %r", result, done.result)
+        raise Unavailable("the tenant's writes could not be completed; retry", retry_after=1)
+
+
 _PARAM = re.compile(r"\$(\d+)")
 _COMBINED: dict[tuple[tuple[Query, ...], int], str] = {}
 
@@ -462,18 +540,27 @@ class _Batch:
     )
     committer: asyncio.Task[None] | None = None
     ended: bool = False
+    log: list[_Done] = field(default_factory=list)  # the writes since the savepoint
+    units: int = 0  # units begun in it
 
 
 class PgStore:
     """One tenant's schema: reads on pooled connections; units of work share transactions.
 
-    Group commit, as on SQLite: each unit runs in a savepoint of the batch transaction,
-    which the tenant's writers keep open while others wait for their turn. The first unit
-    of a batch opens it (and takes the tenant lock); once it has ended, a committer queues
-    for the turn behind every writer waiting then, so those join the batch and one COMMIT
-    (one WAL flush) serves them all; a batch of MAX_BATCH units commits at once. A unit is
-    acknowledged only once its batch is committed; an undone unit rolls back to its own
-    savepoint; a failed commit fails every unit of its batch.
+    Group commit, as on SQLite: units share a batch transaction, which the tenant's
+    writers keep open while others wait for their turn. The first unit of a batch opens it
+    (and takes the tenant lock); once it has ended, a committer queues for the turn behind
+    every writer waiting then, so those join the batch and one COMMIT (one WAL flush)
+    serves them all; a batch of MAX_BATCH units commits at once. A unit is acknowledged
+    only once its batch is committed; a failed commit fails every unit of its batch.
+
+    A unit takes no savepoint of its own (a round trip each): undoing one that wrote
+    nothing costs nothing, and undoing one that did rolls the batch back to its savepoint
+    and runs the other units' writes again from the log (`_Done`), each of which must
+    answer as it did — the writer's turn keeps anyone else from writing meanwhile, so the
+    same writes on the same data do. Should one not, the batch fails (503, none of it was
+    acknowledged). Undoing a unit that wrote is rare: rules are checked before a use case
+    writes, and a unit's writes mostly go in its last statement.
     """
 
     def __init__(self, tenant_id: str, pool: PgPool) -> None:
@@ -483,11 +570,13 @@ class PgStore:
         self.leases = 0
         self.write_lock = WriterLock()
         self.commits = 0
+        self.undone_with_writes = 0  # units taken out of a batch they had written in
         self.on_commit_batch: Callable[[int], None] | None = None  # told each commit's size
         self._reader = PgReader(pool, self.schema)
         self._ident = quote_ident(self.schema)
         self._key = lock_key(tenant_id)
         self._batch: _Batch | None = None
+        self._running: PgUnitExecutor | None = None  # the unit holding the turn
 
     async def reader(self) -> PgReader:
         """The executor for reads: committed data only, never blocked by writers."""
@@ -507,25 +596,20 @@ class PgStore:
         """`async with store.transaction() as ex:` — one unit of work, no events."""
         return UnitTransaction(self)
 
-    async def begin_unit(self) -> PgExecutor:
-        """Take the writer's turn and open the unit's savepoint (in a new batch transaction
-        when none is open: BEGIN, then the tenant's lock, waiting for other instances)."""
+    async def begin_unit(self) -> PgUnitExecutor:
+        """Take the writer's turn (opening a batch transaction when none is open: BEGIN,
+        then the tenant's lock, waiting for other instances)."""
         await self.write_lock.acquire()
         try:
             batch = self._batch
             if batch is None:
                 batch = await self._open()
-            else:
-                try:
-                    await batch.conn.execute("SAVEPOINT unit")
-                except BaseException as exc:
-                    failure = _translated(exc)
-                    await self._end(batch, failure)
-                    raise failure from exc
         except BaseException:
             self.write_lock.release()
             raise
-        return PgExecutor(batch.conn)
+        batch.units += 1
+        self._running = PgUnitExecutor(batch.conn, batch.log, batch.units)
+        return self._running
 
     async def _open(self) -> _Batch:
         conn = await self.pool.acquire()
@@ -538,7 +622,7 @@ class PgStore:
             await conn.execute(
                 f"BEGIN; SET LOCAL search_path TO {self._ident}; "
                 f"SET LOCAL lock_timeout = {max(1, int(budget * 1000))}; "
-                f"SELECT pg_advisory_xact_lock({self._key}); SAVEPOINT unit"
+                f"SELECT pg_advisory_xact_lock({self._key}); SAVEPOINT batch"
             )
         except BaseException as exc:
             await self.pool.release(conn)
@@ -547,22 +631,22 @@ class PgStore:
         return self._batch
 
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
-        """Keep the unit (its savepoint stays in the batch) or roll back to its savepoint;
-        return once its batch is committed. `on_commit` runs right after the commit, before
-        the next writer's turn."""
-        batch = self._batch
-        if batch is None:
+        """Keep the unit in its batch or undo it; return once its batch is committed.
+        `on_commit` runs right after the commit, before the next writer's turn."""
+        batch, unit = self._batch, self._running
+        if batch is None or unit is None:
             raise RuntimeError("end_unit without begin_unit")
+        self._running = None
         done: asyncio.Future[None] | None = None
         try:
             if keep:
                 done = asyncio.get_running_loop().create_future()
                 batch.pending.append((done, on_commit))
-            else:
+            elif unit.dirty:
                 try:
-                    await batch.conn.execute("ROLLBACK TO SAVEPOINT unit")
+                    await self._undo(batch, unit.unit)
                 except BaseException as exc:  # the batch cannot go on: none of it is kept
-                    log.warning("rolling back a unit failed", exc_info=True)
+                    log.warning("undoing a unit failed", exc_info=True)
                     await self._end(batch, _translated(exc))
                     return  # the caller is already failing with its own error
             if len(batch.pending) >= MAX_BATCH:
@@ -573,6 +657,19 @@ class PgStore:
             self.write_lock.release()
         if done is not None:
             await done
+
+    async def _undo(self, batch: _Batch, unit: int) -> None:
+        """Take a unit out of its batch: back to the batch's savepoint, the other units'
+        writes again (checked), and a new savepoint after them."""
+        await batch.conn.execute("ROLLBACK TO SAVEPOINT batch")
+        again = [done for done in batch.log if done.unit != unit]
+        batch.log.clear()
+        if again:
+            ex = PgExecutor(batch.conn)
+            for done in again:
+                await _again(ex, done)
+            await batch.conn.execute("SAVEPOINT batch")
+        self.undone_with_writes += 1
 
     async def _commit_later(self, batch: _Batch) -> None:
         """Commit `batch` at the next turn: the writers waiting now run (and join it) first."""

@@ -50,14 +50,15 @@ async def project_taking_item_number(
     """The live project (by id or key) with its next work item number (or `count` of them)
     taken (EDIT role), or NotFound.
 
-    One statement instead of three (lookup, status lane, number); when the caller may not
-    create items, or the creation fails later, the unit of work is rolled back and the
-    number with it.
+    One read instead of three (lookup, status lane, number); the number's advance is held
+    back (`uow.later`) to ride with the unit's last statement, so a caller who may not
+    create items, or a creation refused later, has written nothing.
     """
-    taken = await projects.take_item_number(uow.ex, id_or_key, uow.actor.user_id, status, count)
+    taken = await projects.next_item_number(uow.ex, id_or_key, uow.actor.user_id, status)
     if taken is None:
         raise NotFound("project", id_or_key)
     _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)
+    uow.later(projects.advancing_numbers(taken.project.id, count))
     return taken
 
 

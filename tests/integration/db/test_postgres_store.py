@@ -231,6 +231,60 @@ async def test_a_failing_unit_takes_only_its_own_rows(pg: str) -> None:
         "NoneType",
     ]
     assert await _count(store) == 3
+    assert store.undone_with_writes == 2  # "b" and the duplicate: the batch ran again
+    await manager.close()
+
+
+async def test_a_unit_undone_before_it_writes_costs_its_batch_nothing(pg: str) -> None:
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+
+    async def refused() -> None:
+        ex = await store.begin_unit()
+        try:
+            await ex.one(COUNT)  # it reads, finds a rule broken, and leaves
+            raise ValueError("refused")
+        except BaseException:
+            await store.end_unit(keep=False)
+            raise
+
+    results = await asyncio.gather(
+        _unit(store, "a"), refused(), _unit(store, "b"), return_exceptions=True
+    )
+    assert isinstance(results[1], ValueError)
+    assert await _count(store) == 2
+    assert store.undone_with_writes == 0
+    await manager.close()
+
+
+async def test_a_write_that_answers_differently_when_run_again_fails_its_batch(
+    pg: str,
+) -> None:
+    # Undoing a unit runs the batch's other writes again; a write that does not give the
+    # same answer (here: a sequence, which a rollback does not turn back) means the data
+    # is not what its unit saw, so none of the batch is kept.
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+    admin = await asyncpg.connect(pg)
+    await admin.execute('CREATE SEQUENCE "group".tickets')
+    await admin.close()
+    numbered = sql(
+        "INSERT INTO pm_llm_context (id, context_type, category, title, content, priority) "
+        "VALUES (:id, 'note', 'test', 't', 'c', nextval('tickets')) RETURNING priority"
+    )
+
+    async def ticket(ident: str) -> None:
+        ex = await store.begin_unit()
+        await ex.write_all((), [(numbered, {"id": ident})])
+        await store.end_unit(keep=True)
+
+    results = await asyncio.gather(
+        ticket("first"), _unit(store, "undone", fail=True), return_exceptions=True
+    )
+    assert isinstance(results[0], Unavailable), results
+    assert isinstance(results[1], ValueError), results
+    await _unit(store, "after")
+    assert await _count(store) == 1
     await manager.close()
 
 

@@ -95,14 +95,8 @@ def test_tree_and_sprint_queries_use_the_sparse_indexes(
 @pytest.mark.parametrize(
     ("query", "params"),
     [
-        (
-            projects_repo._TAKE_NUMBER["id"],
-            {"id": "p", "user_id": "u", "status": "done", "count": 1},
-        ),
-        (
-            projects_repo._TAKE_NUMBER["key"],
-            {"id": "P", "user_id": "u", "status": "done", "count": 2},
-        ),
+        (projects_repo._NEXT_NUMBER["id"], {"id": "p", "user_id": "u", "status": "done"}),
+        (projects_repo._NEXT_NUMBER["key"], {"id": "P", "user_id": "u", "status": "done"}),
         (repo._GET_WITH_ROLE_AND_LANE, {"id": "w", "user_id": "u", "status": "done"}),
         (
             repo._BY_KEY_WITH_ROLE_AND_LANE,

@@ -6,7 +6,7 @@ from pm.core.enums import ProjectStatus
 from pm.core.members import Role
 from pm.core.projects import UPDATABLE_FIELDS, Project, parse_key
 from pm.core.records import record
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Statement
 from pm.db.query import sql
 from pm.db.rows import columns, insert_query, mapper, params, update_query
 
@@ -39,26 +39,30 @@ _INSERT = insert_query("pm_projects", Project)
 _UPDATE = update_query(
     "pm_projects", (*UPDATABLE_FIELDS, "version", "updated_at", "updated_by", "deleted_at")
 )
-# Prepares a work item's creation in one statement: takes the project's next item number
-# and reads the project, the user's role in it and whether the item's status has a live
-# lane (a refused or failed creation is rolled back, and the number with it).
-_TAKE_NUMBER = {
+# Prepares a work item's creation in one statement: reads the project with its next item
+# number, the user's role in it and whether the item's status has a live lane. Inside the
+# writer's turn nobody else writes, so the number stays the next until the creating unit's
+# `_ADVANCE` (held back with the item's row: a refused or failed creation writes nothing).
+_NEXT_NUMBER = {
     by: sql(
-        "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count "
-        f"WHERE {cond} AND deleted_at IS NULL RETURNING {COLS}, (SELECT m.role FROM "
-        "pm_project_members m WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
+        f"SELECT {COLS}, (SELECT m.role FROM pm_project_members m "
+        "WHERE m.project_id = pm_projects.id AND m.user_id = :user_id), "
         "EXISTS (SELECT 1 FROM pm_swim_lanes l WHERE l.project_id = pm_projects.id "
-        "AND l.status_value = :status AND l.deleted_at IS NULL)"
+        f"AND l.status_value = :status AND l.deleted_at IS NULL) FROM pm_projects "
+        f"WHERE {cond} AND deleted_at IS NULL"
     )
     for by, cond in _BY.items()
 }
+_ADVANCE = sql(
+    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count WHERE id = :id"
+)
 
 
 @record
 class TakenNumber:
     """A work item number reserved in a project, with what creating the item checks."""
 
-    project: Project  # as updated (its next number is past the one taken)
+    project: Project  # as read (its next number is the one taken)
     role: Role | None  # the user's role in the project
     number: int  # the first, when several were taken
     status_has_lane: bool  # whether the new item's status has a live lane
@@ -116,17 +120,21 @@ async def update(ex: Executor, project: Project) -> None:
     )
 
 
-async def take_item_number(
-    ex: Executor, id_or_key: str, user_id: str, status: str, count: int = 1
+async def next_item_number(
+    ex: Executor, id_or_key: str, user_id: str, status: str
 ) -> TakenNumber | None:
-    """Reserve a live project's next `count` work item numbers (inside the write transaction;
-    `number` is the first), or None for no live project (named by id or key); see
-    `TakenNumber` for what comes with it."""
+    """A live project's next work item number (read inside the write transaction: the
+    creating unit stores `advancing_numbers` with its items), or None for no live project
+    (named by id or key); see `TakenNumber` for what comes with it."""
     by, value = _by(id_or_key)
-    params = {"id": value, "user_id": user_id, "status": status, "count": count}
-    row = await ex.one(_TAKE_NUMBER[by], params)
+    row = await ex.one(_NEXT_NUMBER[by], {"id": value, "user_id": user_id, "status": status})
     if row is None:
         return None
     project = _row(row[:-2])
     role = None if row[-2] is None else Role(row[-2])
-    return TakenNumber(project, role, project.next_work_item_number - count, bool(row[-1]))
+    return TakenNumber(project, role, project.next_work_item_number, bool(row[-1]))
+
+
+def advancing_numbers(project_id: str, count: int) -> Statement:
+    """The write moving a project's next work item number past `count` taken ones."""
+    return _ADVANCE, {"id": project_id, "count": count}
