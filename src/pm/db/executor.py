@@ -61,10 +61,7 @@ class Deferring:
 
     async def _settle(self) -> None:
         writes, self._later = self._later, []
-        if len(writes) == 1:
-            await self.inner.run(*writes[0])
-        else:
-            await self.inner.write_all(writes)
+        await self.inner.write_all(writes)
 
     async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
         """The first row, or None (after the queued writes)."""

@@ -172,9 +172,7 @@ class PgExecutor:
     ) -> list[object]:
         """Execute `writes` and `returning` as one statement (each a part of its WITH list):
         one round trip instead of one each. What each of `returning` returned first."""
-        if not returning and len(writes) <= 1:
-            for write, params in writes:
-                await self.run(write, params)
+        if not writes and not returning:
             return []
         statements = (*writes, *returning)
         text = _combined(tuple(q for q, _ in statements), len(returning))

@@ -45,7 +45,7 @@ class UnitOfWork(Reader):
 
     Activity entries, events and writes nobody reads back (`later`) are collected while the
     use case runs. On a clean exit (or at `flush`) they are written into the unit's
-    savepoint, the events numbered from the tenant's gap-free sequence — in one statement
+    transaction, the events numbered from the tenant's gap-free sequence — in one statement
     where the engine can; the block is left only once the unit is committed (possibly
     together with other writers' units: group commit). Right after the commit the events
     are handed to the publisher, before the next writer's turn, so subscribers receive

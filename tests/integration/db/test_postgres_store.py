@@ -257,6 +257,27 @@ async def test_a_unit_undone_before_it_writes_costs_its_batch_nothing(pg: str) -
     await manager.close()
 
 
+async def test_undoing_a_unit_runs_each_other_write_once_again(pg: str) -> None:
+    # A write alone in `write_all` (a held-back write settled before a read) is noted once:
+    # run twice on undo, the insert would collide with itself and fail the batch.
+    manager = PostgresTenantManager(PostgresConfig(pg))
+    store = await manager.get("group")
+
+    async def alone(ident: str) -> None:
+        ex = await store.begin_unit()
+        await ex.write_all([(INSERT, {"id": ident})])
+        await store.end_unit(keep=True)
+
+    results = await asyncio.gather(
+        alone("kept"), _unit(store, "undone", fail=True), return_exceptions=True
+    )
+    assert results[0] is None, results
+    assert isinstance(results[1], ValueError)
+    assert await _count(store) == 1
+    assert store.undone_with_writes == 1
+    await manager.close()
+
+
 async def test_a_write_that_answers_differently_when_run_again_fails_its_batch(
     pg: str,
 ) -> None:
