@@ -60,7 +60,8 @@ _ADVANCE = sql(
 
 @record
 class TakenNumber:
-    """A work item number reserved in a project, with what creating the item checks."""
+    """A project's next work item number (taken by the unit that reads it, inside the
+    writer's turn), with what creating the item checks."""
 
     project: Project  # as read (its next number is the one taken)
     role: Role | None  # the user's role in the project
