@@ -33,7 +33,8 @@ ITEMS = 300  # GET targets, made through the API
 FAN_TENANT = "pgfan"  # the fan-out's tenant: its own schema and event stream
 
 
-def _admin(statement: str) -> None:
+def admin(statement: str) -> None:
+    """Run one statement on the admin database (creating or dropping a run's database)."""
     import asyncpg
 
     async def run() -> None:
@@ -49,7 +50,7 @@ def _admin(statement: str) -> None:
 def reachable() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
-        _admin("SELECT 1")
+        admin("SELECT 1")
     except Exception as exc:
         return f"PostgreSQL is not reachable at {ADMIN_URL}: {exc}"
     return None
@@ -71,7 +72,7 @@ def run(
     """Rounds of baseline GET, GET by id, baseline POST, POST create on PostgreSQL; then
     the fan-out over two instances (its rounds: 1 if `quick`, else 3)."""
     name = f"pm_bench_{uuid.uuid4().hex[:10]}"
-    _admin(f"CREATE DATABASE {name}")
+    admin(f"CREATE DATABASE {name}")
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     pm: Server | None = None
     baseline: Server | None = None
@@ -144,5 +145,5 @@ def run(
         for left in (pm, baseline):
             if left is not None:
                 stop(left)
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     return out

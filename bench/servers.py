@@ -173,28 +173,39 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
-def use_revision(rev: str, into: Path) -> str:
-    """Serve and load `src/` of a git revision instead of the working tree; its full hash.
-
-    The tree is exported read-only (`git archive`) and put first on PYTHONPATH, which every
-    process started from here inherits (the servers import `pm` from it).
-    """
+def export_revision(rev: str, into: Path) -> Path:
+    """Export `src/` of a git revision read-only (`git archive`) under `into`; the path to
+    put first on a server's PYTHONPATH (it imports `pm` from there)."""
     import io
     import tarfile
 
-    sha = subprocess.run(
+    archive = subprocess.run(
+        ["git", "archive", _commit(rev), "src"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def _commit(rev: str) -> str:
+    return subprocess.run(
         ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    archive = subprocess.run(
-        ["git", "archive", sha, "src"], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    paths = [str(into / "src"), os.environ.get("PYTHONPATH", "")]
+
+
+def use_revision(rev: str, into: Path) -> str:
+    """Serve and load `src/` of a git revision instead of the working tree; its full hash.
+
+    The tree is exported (`export_revision`) and put first on PYTHONPATH, which every
+    process started from here inherits (the servers import `pm` from it).
+    """
+    sha = _commit(rev)
+    src = export_revision(sha, into)
+    paths = [str(src), os.environ.get("PYTHONPATH", "")]
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     return sha
 
