@@ -47,16 +47,26 @@ class Executor(Protocol):
 class Deferring:
     """An executor that holds back writes whose outcome nobody reads (`later`): they run
     before its next statement, in order — so every read sees them — or ride in the
-    statement of a `write_all`, which may make them one round trip with it."""
+    statement of a `write_all`, which may make them one round trip with it.
 
-    __slots__ = ("_later", "inner")
+    `spared`: whether every statement so far left the project, member and lane rows as
+    they were (`Query.spares_projects`).
+    """
+
+    __slots__ = ("_later", "inner", "spared")
 
     def __init__(self, inner: Executor) -> None:
         self.inner = inner
         self._later: list[Statement] = []
+        self.spared = True
+
+    def _note(self, query: Query) -> None:
+        if not query.spares_projects:
+            self.spared = False
 
     def later(self, statement: Statement) -> None:
         """Queue a write (its row count goes unread)."""
+        self._note(statement[0])
         self._later.append(statement)
 
     async def _settle(self) -> None:
@@ -65,24 +75,28 @@ class Deferring:
 
     async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
         """The first row, or None (after the queued writes)."""
+        self._note(query)
         if self._later:
             await self._settle()
         return await self.inner.one(query, params)
 
     async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
         """Every row (after the queued writes)."""
+        self._note(query)
         if self._later:
             await self._settle()
         return await self.inner.all(query, params)
 
     async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
         """Execute a write after the queued ones; the number of rows it affected."""
+        self._note(query)
         if self._later:
             await self._settle()
         return await self.inner.run(query, params)
 
     async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
         """Execute one write statement for each parameter set, after the queued writes."""
+        self._note(query)
         if self._later:
             await self._settle()
         await self.inner.run_many(query, rows)
@@ -91,6 +105,8 @@ class Deferring:
         self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
     ) -> list[object]:
         """`Executor.write_all` with the queued writes first among `writes`."""
+        for query, _ in (*writes, *returning):
+            self._note(query)
         if self._later:
             writes, self._later = [*self._later, *writes], []
         return await self.inner.write_all(writes, returning)

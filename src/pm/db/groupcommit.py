@@ -80,6 +80,7 @@ class GroupCommit(ABC):
         self._batch_deadline = 0.0  # when the open batch commits even if units keep joining
         self._batch_seen = 0  # its size when the commit was last due
         self._commit_handle: asyncio.Handle | None = None
+        self._memo: dict[object, object] = {}
 
     # The engine's primitives. They run inline on the loop (but `begin`) and raise domain
     # errors (pm.core.errors), except `savepoint`, whose failure fails only its unit.
@@ -123,6 +124,7 @@ class GroupCommit(ABC):
         await self.write_lock.acquire()
         try:
             if not self.in_transaction():
+                self._memo = {}  # a new batch: what earlier ones read may have changed
                 await self.begin()
             self.savepoint()
         except BaseException:
@@ -154,6 +156,10 @@ class GroupCommit(ABC):
         self._batch.append(_Pending(done, keep, on_commit))
         self._hand_on()
         await done
+
+    def batch_memo(self) -> dict[object, object]:
+        """What the units of the open batch share (see `TenantStore.batch_memo`)."""
+        return self._memo
 
     def _abandon_batch(self, error: Exception) -> None:
         """Roll the batch transaction back and end this writer's turn: the units kept

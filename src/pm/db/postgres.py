@@ -540,6 +540,7 @@ class _Batch:
     ended: bool = False
     log: list[_Done] = field(default_factory=list)  # the writes since the savepoint
     units: int = 0  # units begun in it
+    memo: dict[object, object] = field(default_factory=dict)  # what its units share
 
 
 class PgStore:
@@ -627,6 +628,12 @@ class PgStore:
             raise _translated(exc) from exc
         self._batch = _Batch(conn)
         return self._batch
+
+    def batch_memo(self) -> dict[object, object]:
+        """What the units of the open batch share (see `TenantStore.batch_memo`)."""
+        if self._batch is None:
+            raise RuntimeError("batch_memo outside a unit of work")
+        return self._batch.memo
 
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
         """Keep the unit in its batch or undo it; return once its batch is committed.

@@ -20,6 +20,19 @@ class CompiledSql:
     positions: tuple[str, ...] | None
 
 
+# What a work item creation reads to take its number (pm.service.lookups): the project,
+# its members' roles, its lanes. A statement whose text names none of them, or that only
+# reads (a plain SELECT), leaves that read true; the units of one batch share it.
+PROJECT_TABLES = ("pm_projects", "pm_project_members", "pm_swim_lanes")
+
+
+def _spares_projects(texts: list[str]) -> bool:
+    return all(
+        t.lstrip()[:6].upper() == "SELECT" or not any(name in t for name in PROJECT_TABLES)
+        for t in texts
+    )
+
+
 class Query:
     """A SQL statement (text with :named parameters, or a Core construct), compiled lazily.
 
@@ -27,20 +40,28 @@ class Query:
     declare their statements at import time and pay nothing per call. Where the engines'
     SQL differs (a function's name), `variants` holds the text for a dialect by its name;
     it must take the same parameters and give rows of the same shape.
+
+    `spares_projects`: whether the statement leaves every project, member and lane row as
+    it was (`PROJECT_TABLES`) — found from its text, or declared by a write whose change
+    the reader of those rows follows itself (a project's next item number).
     """
 
-    __slots__ = ("_compiled", "name", "statement", "variants")
+    __slots__ = ("_compiled", "name", "spares_projects", "statement", "variants")
 
     def __init__(
         self,
         statement: str | ClauseElement,
         name: str = "",
         variants: Mapping[str, str] | None = None,
+        spares_projects: bool = False,
     ) -> None:
         self.statement: ClauseElement = text(statement) if isinstance(statement, str) else statement
         self.name = name
         self.variants = dict(variants or {})
         self._compiled: dict[str, CompiledSql] = {}
+        self.spares_projects = spares_projects or _spares_projects(
+            [str(self.statement), *self.variants.values()]
+        )
 
     def for_dialect(self, dialect: Dialect) -> CompiledSql:
         """The statement compiled for `dialect` (cached)."""
@@ -60,10 +81,10 @@ class Query:
         return f"Query({self.name or str(self.statement)[:60]!r})"
 
 
-def sql(statement: str, name: str = "", **variants: str) -> Query:
+def sql(statement: str, name: str = "", *, spares_projects: bool = False, **variants: str) -> Query:
     """Shorthand for a text query with :named parameters (and its text for other dialects,
     e.g. `postgresql=...`)."""
-    return Query(statement, name, variants)
+    return Query(statement, name, variants, spares_projects)
 
 
 Row = tuple[Any, ...]

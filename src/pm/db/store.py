@@ -47,6 +47,13 @@ class TenantStore(Protocol):
         """
         ...
 
+    def batch_memo(self) -> dict[object, object]:
+        """What the units of the open batch share: reads a unit made inside the writer's
+        turn, for the next units of the same transaction (fresh for each batch, so nothing
+        another writer changed in between is ever in it). Call it inside a unit; a unit
+        that may have changed what an entry says clears it before it ends."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[Executor]:
         """`async with store.transaction() as ex:` — one unit of work, no events."""
         ...
@@ -104,13 +111,20 @@ class Units(Protocol):
         """Take the writer's turn and open the unit of work."""
         ...
 
+    def batch_memo(self) -> dict[object, object]:
+        """What the units of the open batch share (`TenantStore.batch_memo`)."""
+        ...
+
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
         """Keep or undo the unit; return once it is durable."""
         ...
 
 
 class UnitTransaction:
-    """Async context manager for one unit of work on a store (durable on a clean exit)."""
+    """Async context manager for one unit of work on a store (durable on a clean exit).
+
+    Its statements are the caller's, unseen here: the batch's memo is cleared at its end.
+    """
 
     __slots__ = ("store",)
 
@@ -126,4 +140,5 @@ class UnitTransaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.store.batch_memo().clear()
         await self.store.end_unit(exc_type is None)

@@ -7,6 +7,9 @@ gets Forbidden.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import cast
+
 from pm.core.comments import Comment
 from pm.core.errors import InvalidInput, NotFound
 from pm.core.members import Role
@@ -19,6 +22,10 @@ from pm.db.repos.work_items import ItemTree
 from pm.service import access
 from pm.service.access import EDIT
 from pm.service.uow import Reader, UnitOfWork
+
+# Keys of the batch memo (`UnitOfWork.batch_memo`): a creation's read of its project, and
+# the project's next item number (by id, whatever name the read went by).
+_TAKEN, _NEXT = "taken-number", "next-number"
 
 
 async def guard(
@@ -52,13 +59,26 @@ async def project_taking_item_number(
 
     One read instead of three (lookup, status lane, number); the number's advance is held
     back (`uow.later`) to ride with the unit's last statement, so a caller who may not
-    create items, or a creation refused later, has written nothing.
+    create items, or a creation refused later, has written nothing. The read is kept in
+    the batch's memo: the next creation in the same project by the same user, in the same
+    batch transaction, takes the number after this one's without a read (a unit that may
+    have changed the project, its members or lanes clears the memo; so does one undone).
     """
-    taken = await projects.next_item_number(uow.ex, id_or_key, uow.actor.user_id, status)
-    if taken is None:
-        raise NotFound("project", id_or_key)
+    memo = uow.batch_memo()
+    seen = memo.get((_TAKEN, id_or_key, uow.actor.user_id, status))
+    if isinstance(seen, projects.TakenNumber):
+        number = cast(int, memo[(_NEXT, seen.project.id)])
+        project = dataclasses.replace(seen.project, next_work_item_number=number)
+        taken = projects.TakenNumber(project, seen.role, number, seen.status_has_lane)
+    else:
+        found = await projects.next_item_number(uow.ex, id_or_key, uow.actor.user_id, status)
+        if found is None:
+            raise NotFound("project", id_or_key)
+        taken = found
     _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)
     uow.later(projects.advancing_numbers(taken.project.id, count))
+    memo[(_TAKEN, id_or_key, uow.actor.user_id, status)] = taken
+    memo[(_NEXT, taken.project.id)] = taken.number + count  # by id: one for every name
     return taken
 
 

@@ -93,14 +93,18 @@ class UnitOfWork(Reader):
             raise RuntimeError("unit of work exited without being entered")
         try:
             if exc_type is not None:
+                store.batch_memo().clear()
                 await store.end_unit(keep=False)
                 return
             try:
                 if self._stored is None:
                     await self.flush()
             except BaseException:
+                store.batch_memo().clear()
                 await store.end_unit(keep=False)
                 raise
+            if self._deferring is None or not self._deferring.spared:
+                store.batch_memo().clear()  # what the batch's units read may have changed
             await store.end_unit(keep=True, on_commit=self._publisher(self._stored or []))
         finally:
             self._tenancy.manager.release(store)
@@ -112,6 +116,14 @@ class UnitOfWork(Reader):
             return None
         tenant = self.actor.tenant_id
         return lambda: publish(tenant, stored)
+
+    def batch_memo(self) -> dict[object, object]:
+        """What the units of this unit's batch share (`TenantStore.batch_memo`): kept past
+        this unit only when it is kept and every statement it ran spared the projects'
+        rows (`Query.spares_projects`)."""
+        if self._store is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._store.batch_memo()
 
     def later(self, statement: Statement) -> None:
         """Queue a write whose row count nobody reads: it runs before the unit's next

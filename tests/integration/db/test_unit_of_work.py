@@ -1,6 +1,7 @@
 """The unit of work's held-back writes and its last statement, on both engines: a queued
 write is seen by the unit's next read, rides with the event otherwise, and goes with the
-unit when it is undone; a claim decides whether the unit stands."""
+unit when it is undone; a claim decides whether the unit stands. And the batch's memo:
+creations in one batch share their project's read until a unit may have changed it."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ import pytest
 
 from pm.core.actor import Actor
 from pm.core.enums import EntityType, WorkItemType
-from pm.core.errors import Conflict
+from pm.core.errors import Conflict, Forbidden, InvalidInput
+from pm.core.members import Role
 from pm.db.pgtenants import PostgresTenantManager
 from pm.db.postgres import PostgresConfig
 from pm.db.query import sql
 from pm.db.repos import events
 from pm.db.repos import idempotency as keys
+from pm.db.repos import projects as project_repo
 from pm.db.repos.idempotency import StoredResponse
 from pm.db.repos.work_items import ItemFilter
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
-from pm.service import projects, work_items
+from pm.service import members, projects, work_items
 from pm.service.uow import Tenancy, UnitOfWork
 from pm.service.work_items import NewWorkItem
 from tests.conftest import drop_tenant_schemas
@@ -178,3 +181,94 @@ async def test_a_dry_run_runs_every_held_back_write(tenancy: Tenancy) -> None:
         await tenancy.rehearse(ACTOR, duplicate)
     assert await tenancy.rehearse(ACTOR, fine) == "ok"
     assert await _notes(tenancy) == []
+
+
+@pytest.fixture
+def project_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a project's next item number (the project as named)."""
+    reads: list[str] = []
+    read = project_repo.next_item_number
+
+    async def counting(
+        ex: object, id_or_key: str, user_id: str, status: str
+    ) -> project_repo.TakenNumber | None:
+        reads.append(id_or_key)
+        return await read(ex, id_or_key, user_id, status)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(project_repo, "next_item_number", counting)
+    return reads
+
+
+async def _create(tenancy: Tenancy, actor: Actor, project: str, title: str) -> int:
+    async with tenancy.unit_of_work(actor) as uow:
+        item = await work_items.create_work_item(uow, project, NewWorkItem(STORY, title))
+        return item.item_number
+
+
+async def test_creations_in_one_batch_read_their_project_once(
+    tenancy: Tenancy, project_reads: list[str]
+) -> None:
+    project = await _project(tenancy)
+    # One batch (they queue for the writer's turn together): the project by id and by key.
+    names = [project, "UOW"] * 4
+    numbers = await asyncio.gather(
+        *(_create(tenancy, ACTOR, name, f"s{n}") for n, name in enumerate(names))
+    )
+    assert sorted(numbers) == list(range(1, 9))
+    assert project_reads == [project, "UOW"]  # one read per name, in the first batch
+    assert await _create(tenancy, ACTOR, project, "later") == 9  # a new batch reads again
+    assert project_reads[2:] == [project]
+
+
+async def test_a_role_changed_in_the_batch_holds_for_its_next_creation(
+    tenancy: Tenancy, project_reads: list[str]
+) -> None:
+    project = await _project(tenancy)
+    bob = Actor("uow", "bob")
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        await members.set_member(uow, project, "bob", Role.EDITOR)
+
+    async def demote() -> None:
+        async with tenancy.unit_of_work(ACTOR) as uow:
+            await members.set_member(uow, project, "bob", Role.VIEWER)
+
+    first, _, second = await asyncio.gather(
+        _create(tenancy, bob, project, "a"),
+        demote(),
+        _create(tenancy, bob, project, "b"),
+        return_exceptions=True,
+    )
+    assert first == 1
+    assert isinstance(second, Forbidden)
+    assert project_reads == [project, project]  # read again after the change
+
+
+async def test_a_refused_creation_leaves_the_next_its_number(
+    tenancy: Tenancy, project_reads: list[str]
+) -> None:
+    project = await _project(tenancy)
+    results = await asyncio.gather(
+        _create(tenancy, ACTOR, project, "a"),
+        _create(tenancy, ACTOR, project, "  "),  # refused after its number was taken
+        _create(tenancy, ACTOR, project, "b"),
+        return_exceptions=True,
+    )
+    assert results[0] == 1
+    assert isinstance(results[1], InvalidInput)
+    assert results[2] == 2
+    assert len(project_reads) == 2  # the refused unit cleared the memo
+
+
+async def test_bulk_creations_share_the_memo(tenancy: Tenancy, project_reads: list[str]) -> None:
+    project = await _project(tenancy)
+
+    async def bulk(titles: list[str]) -> list[int]:
+        async with tenancy.unit_of_work(ACTOR) as uow:
+            news = [NewWorkItem(STORY, t) for t in titles]
+            return [i.item_number async for i in work_items.create_work_items(uow, project, news)]
+
+    together = await asyncio.gather(
+        bulk(["a", "b", "c"]), _create(tenancy, ACTOR, project, "d"), bulk(["e", "f"])
+    )
+    assert together == [[1, 2, 3], 4, [5, 6]]
+    assert project_reads == [project]

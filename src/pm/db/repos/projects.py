@@ -53,8 +53,11 @@ _NEXT_NUMBER = {
     )
     for by, cond in _BY.items()
 }
+# Spares the projects' rows as far as a batch's memo of taken numbers is concerned: the
+# memo follows the advance itself (pm.service.lookups.project_taking_item_number).
 _ADVANCE = sql(
-    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count WHERE id = :id"
+    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count WHERE id = :id",
+    spares_projects=True,
 )
 
 
