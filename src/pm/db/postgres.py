@@ -631,9 +631,7 @@ class PgStore:
 
     def batch_memo(self) -> dict[object, object]:
         """What the units of the open batch share (see `TenantStore.batch_memo`)."""
-        if self._batch is None:
-            raise RuntimeError("batch_memo outside a unit of work")
-        return self._batch.memo
+        return {} if self._batch is None else self._batch.memo  # none: nobody shares it
 
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
         """Keep the unit in its batch or undo it; return once its batch is committed.

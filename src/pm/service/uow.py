@@ -120,10 +120,13 @@ class UnitOfWork(Reader):
     def batch_memo(self) -> dict[object, object]:
         """What the units of this unit's batch share (`TenantStore.batch_memo`): kept past
         this unit only when it is kept and every statement it ran spared the projects'
-        rows (`Query.spares_projects`)."""
-        if self._store is None:
+        rows (`Query.spares_projects`); empty from the first statement that did not."""
+        if self._store is None or self._deferring is None:
             raise RuntimeError("use the unit of work inside `async with`")
-        return self._store.batch_memo()
+        memo = self._store.batch_memo()
+        if not self._deferring.spared:
+            memo.clear()
+        return memo
 
     def later(self, statement: Statement) -> None:
         """Queue a write whose row count nobody reads: it runs before the unit's next

@@ -272,3 +272,16 @@ async def test_bulk_creations_share_the_memo(tenancy: Tenancy, project_reads: li
     )
     assert together == [[1, 2, 3], 4, [5, 6]]
     assert project_reads == [project]
+
+
+async def test_a_project_changed_earlier_in_the_unit_is_read_again(
+    tenancy: Tenancy, project_reads: list[str]
+) -> None:
+    project = await _project(tenancy)
+    rename = sql("UPDATE pm_projects SET key = 'MOVED' WHERE id = :id")
+    async with tenancy.unit_of_work(ACTOR) as uow:
+        first = await work_items.create_work_item(uow, project, NewWorkItem(STORY, "a"))
+        await uow.ex.run(rename, {"id": project})
+        second = await work_items.create_work_item(uow, project, NewWorkItem(STORY, "b"))
+    assert (first.key, second.key) == ("UOW-1", "MOVED-2")
+    assert project_reads == [project, project]
