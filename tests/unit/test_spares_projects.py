@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy.sql.expression import ClauseElement
 
 from pm.db.executor import NO_PARAMS, Deferring, Params, Statement
 from pm.db.query import Query, Row, sql
@@ -32,6 +33,14 @@ def test_the_text_tells(text: str, spares: bool) -> None:
 
 def test_a_dialect_variant_counts_too() -> None:
     assert not sql("SELECT 1", postgresql="UPDATE pm_projects SET title = 't'").spares_projects
+
+
+class _NoText(ClauseElement):
+    __visit_name__ = "a_construct_no_dialect_knows"
+
+
+def test_a_statement_without_a_generic_text_may_change_them() -> None:
+    assert not Query(_NoText()).spares_projects
 
 
 def test_a_write_may_declare_it() -> None:

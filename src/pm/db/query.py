@@ -26,7 +26,11 @@ class CompiledSql:
 PROJECT_TABLES = ("pm_projects", "pm_project_members", "pm_swim_lanes")
 
 
-def _spares_projects(texts: list[str]) -> bool:
+def _spares_projects(statement: ClauseElement, variants: Mapping[str, str]) -> bool:
+    try:
+        texts = [str(statement), *variants.values()]
+    except Exception:  # a construct without a generic text: assume it may change them
+        return False
     return all(
         t.lstrip()[:6].upper() == "SELECT" or not any(name in t for name in PROJECT_TABLES)
         for t in texts
@@ -59,9 +63,7 @@ class Query:
         self.name = name
         self.variants = dict(variants or {})
         self._compiled: dict[str, CompiledSql] = {}
-        self.spares_projects = spares_projects or _spares_projects(
-            [str(self.statement), *self.variants.values()]
-        )
+        self.spares_projects = spares_projects or _spares_projects(self.statement, self.variants)
 
     def for_dialect(self, dialect: Dialect) -> CompiledSql:
         """The statement compiled for `dialect` (cached)."""
