@@ -1,7 +1,7 @@
 """Two revisions side by side: is the new code faster than the old, this very minute?
 
     uv run python -m bench.ab OLD [--new REV] [--engine sqlite|postgres]
-                              [--scenario get|post] [--windows 6] [--seconds 2]
+                              [--scenario get|post] [--workers 1] [--windows 6] [--seconds 2]
 
 This machine's speed drifts (the bare baseline has done 3k and 12k req/s hours apart, and
 up to 2x within minutes), so two `make bench` runs cannot tell a 10 % change from the
@@ -13,7 +13,8 @@ figure is the median of the per-pair ratios new / old, so a drift slower than a 
 pair cancels out.
 
 OLD (and --new) are git revisions whose `src/` is served (`git archive`); without --new
-the new side is the working tree.
+the new side is the working tree. With --workers N (N > 1, WORKERS=N on both sides)
+neither the servers nor the load are pinned, as in bench.workers.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def compare(
     scenario: str,
     windows: int,
     seconds: float,
+    workers: int = 1,
 ) -> tuple[list[Result], list[Result]]:
     """Run the windows; the old side's results and the new side's, pair by pair."""
     from bench import postgres
@@ -88,13 +90,13 @@ def compare(
     try:
         sides = []
         for label, src in (("old", old_src), ("new", new_src)):
-            env = {"PYTHONPATH": str(src)}
+            env = {"PYTHONPATH": str(src), "WORKERS": str(workers)}
             if engine == "postgres":
                 name = f"pm_ab_{uuid.uuid4().hex[:10]}"
                 postgres.admin(f"CREATE DATABASE {name}")
                 databases.append(name)
                 env["DATABASE_URL"] = postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-            server = start_pm(work / f"{label}-data", work, env)
+            server = start_pm(work / f"{label}-data", work, env, pinned=workers == 1)
             servers.append(server)
             sides.append(_seed(label, server))
         jobs = [
@@ -111,7 +113,7 @@ def compare(
             for w in range(windows)
             for side in (sides if w % 2 == 0 else sides[::-1])  # who goes first alternates
         ]
-        results = run_separately("127.0.0.1", jobs, work / "ab.json")
+        results = run_separately("127.0.0.1", jobs, work / "ab.json", pinned=workers == 1)
     finally:
         for server in servers:
             stop(server)
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("--new", help="a git revision (default: the working tree)")
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--scenario", choices=("get", "post"), default="post")
+    parser.add_argument("--workers", type=int, default=1, help="WORKERS of both servers")
     parser.add_argument("--windows", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=2.0)
     args = parser.parse_args()
@@ -146,10 +149,20 @@ def main() -> None:
         old_src = export_revision(args.old, work / "old-source")
         new_src = export_revision(args.new, work / "new-source") if args.new else ROOT / "src"
         old, new = compare(
-            work, old_src, new_src, args.engine, args.scenario, args.windows, args.seconds
+            work,
+            old_src,
+            new_src,
+            args.engine,
+            args.scenario,
+            args.windows,
+            args.seconds,
+            args.workers,
         )
     new_label = args.new or f"working tree ({ROOT.name})"
-    print(f"{args.scenario.upper()} on {args.engine}, 16 connections, {args.seconds:g}-s windows")
+    print(
+        f"{args.scenario.upper()} on {args.engine}, {args.workers} worker(s) a side, "
+        f"16 connections, {args.seconds:g}-s windows"
+    )
     print(f"{'window':>6}  {'old req/s':>10}  {'new req/s':>10}  {'new/old':>7}")
     pairs = ratios([o.rps for o in old], [n.rps for n in new])
     for w, (o, n) in enumerate(zip(old, new, strict=True)):

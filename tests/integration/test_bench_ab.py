@@ -21,10 +21,11 @@ def test_ratios_pair_the_windows_and_skip_an_idle_old_side() -> None:
 
 
 @pytest.mark.skipif(not _in_git(), reason="bench.ab exports revisions with git archive")
-def test_both_sides_answer_every_window(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_both_sides_answer_every_window(tmp_path: Path, workers: int) -> None:
     old_src = export_revision("HEAD", tmp_path / "old-source")
     assert (old_src / "pm" / "__init__.py").is_file()
-    old, new = ab.compare(tmp_path, old_src, ROOT / "src", "sqlite", "post", 2, 0.3)
+    old, new = ab.compare(tmp_path, old_src, ROOT / "src", "sqlite", "post", 2, 0.3, workers)
     assert [r.name for r in old] == ["old 0", "old 1"]
     assert [r.name for r in new] == ["new 0", "new 1"]
     for result in (*old, *new):
