@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +49,7 @@ def _seed(label: str, server: Server) -> Side:
     headers = {"Authorization": f"Bearer {token(TENANT)}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         project = seed.create_project(client, "AB", "Side by side")["id"]
-        items = [
-            seed.create_item(client, project, item_type="story", title=f"s{n}")["id"]
-            for n in range(ITEMS)
-        ]
+        items = seed.stories(client, project, ITEMS)
     return Side(label, server, items, project)
 
 
@@ -92,10 +88,8 @@ def compare(
         for label, src in (("old", old_src), ("new", new_src)):
             env = {"PYTHONPATH": str(src), "WORKERS": str(workers)}
             if engine == "postgres":
-                name = f"pm_ab_{uuid.uuid4().hex[:10]}"
-                postgres.admin(f"CREATE DATABASE {name}")
+                name, env["DATABASE_URL"] = postgres.create_database("pm_ab")
                 databases.append(name)
-                env["DATABASE_URL"] = postgres.ADMIN_URL.rsplit("/", 1)[0] + "/" + name
             server = start_pm(work / f"{label}-data", work, env, pinned=workers == 1)
             servers.append(server)
             sides.append(_seed(label, server))
@@ -118,7 +112,7 @@ def compare(
         for server in servers:
             stop(server)
         for name in databases:
-            postgres.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            postgres.drop_database(name)
     return (
         [r for r in results if r.name.startswith("old")],
         [r for r in results if r.name.startswith("new")],

@@ -47,6 +47,18 @@ def admin(statement: str) -> None:
     asyncio.run(run())
 
 
+def create_database(prefix: str) -> tuple[str, str]:
+    """A new, empty database for a run: its name and its DATABASE_URL (drop it after)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin(f"CREATE DATABASE {name}")
+    return name, ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(name: str) -> None:
+    """Drop a run's database, whoever is still connected to it."""
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def reachable() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
@@ -71,9 +83,7 @@ def run(
 ) -> dict[str, Any]:
     """Rounds of baseline GET, GET by id, baseline POST, POST create on PostgreSQL; then
     the fan-out over two instances (its rounds: 1 if `quick`, else 3)."""
-    name = f"pm_bench_{uuid.uuid4().hex[:10]}"
-    admin(f"CREATE DATABASE {name}")
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    name, url = create_database("pm_bench")
     pm: Server | None = None
     baseline: Server | None = None
     try:
@@ -81,10 +91,7 @@ def run(
         headers = {"Authorization": f"Bearer {token(rest.TENANT)}"}
         with httpx.Client(base_url=pm.url, headers=headers, timeout=30) as client:
             project = seed.create_project(client, "PGGET", "Read on PostgreSQL")["id"]
-            ids = [
-                seed.create_item(client, project, item_type="story", title=f"s{n}")["id"]
-                for n in range(ITEMS)
-            ]
+            ids = seed.stories(client, project, ITEMS)
             create = seed.create_project(client, "PGWORK", "Where POSTs land")["id"]
             sizes = {
                 "get": len(client.get(f"/api/v1/work-items/{ids[0]}").content),
@@ -145,5 +152,5 @@ def run(
         for left in (pm, baseline):
             if left is not None:
                 stop(left)
-        admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(name)
     return out

@@ -47,6 +47,14 @@ def create_item(client: httpx.Client, project_id: str, **body: object) -> dict[s
     return dict(response.json())
 
 
+def stories(client: httpx.Client, project_id: str, count: int) -> list[str]:
+    """The ids of `count` stories made through the API, one request each (s0, s1, …)."""
+    return [
+        create_item(client, project_id, item_type="story", title=f"s{n}")["id"]
+        for n in range(count)
+    ]
+
+
 def add_members(client: httpx.Client, project_id: str, users: list[str], role: str) -> bool:
     """Give users a role in the project (False: this server has no project membership)."""
     for user in users:
