@@ -64,8 +64,8 @@ async def project_taking_item_number(
     batch transaction, takes the number after this one's without a read (a unit that may
     have changed the project, its members or lanes clears the memo; so does one undone).
     """
-    memo = uow.batch_memo()
-    seen = memo.get((_TAKEN, id_or_key, uow.actor.user_id, status))
+    memo, read = uow.batch_memo(), (_TAKEN, id_or_key, uow.actor.user_id, status)
+    seen = memo.get(read)
     if isinstance(seen, projects.TakenNumber):
         number = cast(int, memo[(_NEXT, seen.project.id)])
         project = dataclasses.replace(seen.project, next_work_item_number=number)
@@ -77,7 +77,7 @@ async def project_taking_item_number(
         taken = found
     _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)
     uow.later(projects.advancing_numbers(taken.project.id, count))
-    memo[(_TAKEN, id_or_key, uow.actor.user_id, status)] = taken
+    memo[read] = taken
     memo[(_NEXT, taken.project.id)] = taken.number + count  # by id: one for every name
     return taken
 

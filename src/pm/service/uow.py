@@ -93,21 +93,29 @@ class UnitOfWork(Reader):
             raise RuntimeError("unit of work exited without being entered")
         try:
             if exc_type is not None:
-                store.batch_memo().clear()
-                await store.end_unit(keep=False)
+                await self._end(store, keep=False)
                 return
             try:
                 if self._stored is None:
                     await self.flush()
             except BaseException:
-                store.batch_memo().clear()
-                await store.end_unit(keep=False)
+                await self._end(store, keep=False)
                 raise
-            if self._deferring is None or not self._deferring.spared:
-                store.batch_memo().clear()  # what the batch's units read may have changed
-            await store.end_unit(keep=True, on_commit=self._publisher(self._stored or []))
+            await self._end(store, keep=True)
         finally:
             self._tenancy.manager.release(store)
+
+    async def _end(self, store: TenantStore, keep: bool) -> None:
+        """Keep or undo the unit in its store. The batch's memo outlives it only when it is
+        kept and every statement it ran spared the projects' rows."""
+        if not (keep and self._spared()):
+            store.batch_memo().clear()
+        on_commit = self._publisher(self._stored or []) if keep else None
+        await store.end_unit(keep, on_commit)
+
+    def _spared(self) -> bool:
+        """Whether every statement so far left the projects' rows as they were."""
+        return self._deferring is not None and self._deferring.spared
 
     def _publisher(self, stored: list[StoredEvent]) -> Callable[[], None] | None:
         """The after-commit hook that hands this unit's events to subscribers."""
@@ -121,10 +129,10 @@ class UnitOfWork(Reader):
         """What the units of this unit's batch share (`TenantStore.batch_memo`): kept past
         this unit only when it is kept and every statement it ran spared the projects'
         rows (`Query.spares_projects`); empty from the first statement that did not."""
-        if self._store is None or self._deferring is None:
+        if self._store is None:
             raise RuntimeError("use the unit of work inside `async with`")
         memo = self._store.batch_memo()
-        if not self._deferring.spared:
+        if not self._spared():
             memo.clear()
         return memo
 
