@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from pm.db.query import Query, Row
@@ -10,6 +10,9 @@ from pm.db.query import Query, Row
 Params = Mapping[str, object]
 NO_PARAMS: Params = {}
 Statement = tuple[Query, Params]
+# What a held-back statement's values (see `Executor.write_all`) mean to the unit that sent
+# it: None when they stand, else the error its unit fails with (it is then undone).
+Settle = Callable[[list[object]], BaseException | None]
 
 
 class Executor(Protocol):
@@ -101,12 +104,16 @@ class Deferring:
             await self._settle()
         await self.inner.run_many(query, rows)
 
+    def take(self, writes: Sequence[Statement], returning: Sequence[Statement]) -> list[Statement]:
+        """The queued writes and then `writes`, taken out to be sent with `returning` by the
+        caller (as `write_all` would send them)."""
+        for query, _ in (*writes, *returning):
+            self._note(query)
+        taken, self._later = [*self._later, *writes], []
+        return taken
+
     async def write_all(
         self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
     ) -> list[object]:
         """`Executor.write_all` with the queued writes first among `writes`."""
-        for query, _ in (*writes, *returning):
-            self._note(query)
-        if self._later:
-            writes, self._later = [*self._later, *writes], []
-        return await self.inner.write_all(writes, returning)
+        return await self.inner.write_all(self.take(writes, returning), returning)

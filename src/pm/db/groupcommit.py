@@ -17,11 +17,11 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Settle, Statement
 from pm.db.store import UnitTransaction
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,12 @@ class GroupCommit(ABC):
         self._batch.append(_Pending(done, keep, on_commit))
         self._hand_on()
         await done
+
+    def park(
+        self, writes: Sequence[Statement], returning: Sequence[Statement], settle: Settle
+    ) -> bool:
+        """Statements run in-process: nothing is gained by holding one back."""
+        return False
 
     def batch_memo(self) -> dict[object, object]:
         """What the units of the open batch share (see `TenantStore.batch_memo`)."""

@@ -33,7 +33,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from pm.core.errors import Conflict, Unauthenticated, Unavailable
 from pm.core.records import record
 from pm.core.tenants import validate_tenant_id
-from pm.db.executor import NO_PARAMS, Params, Statement
+from pm.db.executor import NO_PARAMS, Params, Settle, Statement
 from pm.db.groupcommit import WriterLock
 from pm.db.query import CompiledSql, Query, Row
 from pm.db.store import UnitTransaction
@@ -176,11 +176,8 @@ class PgExecutor:
             return []
         statements = (*writes, *returning)
         text = _combined(tuple(q for q, _ in statements), len(returning))
-        args: list[Any] = []
-        for query, params in statements:
-            args += _args(query.for_dialect(DIALECT), params)
         try:
-            row = await self.conn.fetchrow(text, *args)
+            row = await self.conn.fetchrow(text, *_all_args(statements))
         except (Exception, asyncio.CancelledError) as exc:
             raise _translated(exc) from exc
         return [] if row is None or not returning else list(row)
@@ -197,21 +194,28 @@ class _Done:
 
 
 class PgUnitExecutor(PgExecutor):
-    """A unit of work's statements in its batch transaction: its writes are noted in the
-    batch's log (their parameters copied: a caller may reuse its dicts), and `dirty` says
-    whether the transaction holds anything of the unit's — a write, or a failed statement
-    (which aborts a PostgreSQL transaction)."""
+    """A unit of work's statements in its batch transaction: the statements other units
+    parked go first (`PgStore.park`); its writes are noted in the batch's log (their
+    parameters copied: a caller may reuse its dicts), and `dirty` says whether the
+    transaction holds anything of the unit's — a write, or a failed statement (which
+    aborts a PostgreSQL transaction)."""
 
-    __slots__ = ("dirty", "log", "unit")
+    __slots__ = ("batch", "dirty", "log", "send_parked", "unit")
 
-    def __init__(self, conn: asyncpg.Connection, log: list[_Done], unit: int) -> None:
-        super().__init__(conn)
-        self.log = log
+    def __init__(
+        self, batch: _Batch, unit: int, send_parked: Callable[[_Batch], Awaitable[None]]
+    ) -> None:
+        super().__init__(batch.conn)
+        self.batch = batch
+        self.log = batch.log
         self.unit = unit
+        self.send_parked = send_parked
         self.dirty = False
 
     async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
         """The first row, or None."""
+        if self.batch.parked:
+            await self.send_parked(self.batch)
         try:
             return await super().one(query, params)
         except BaseException:
@@ -220,6 +224,8 @@ class PgUnitExecutor(PgExecutor):
 
     async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
         """Every row."""
+        if self.batch.parked:
+            await self.send_parked(self.batch)
         try:
             return await super().all(query, params)
         except BaseException:
@@ -228,6 +234,8 @@ class PgUnitExecutor(PgExecutor):
 
     async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
         """Execute a write; returns the number of rows affected."""
+        if self.batch.parked:
+            await self.send_parked(self.batch)
         self.dirty = True
         count = await super().run(query, params)
         self.log.append(_Done(self.unit, "run", (query, dict(params)), count))
@@ -235,6 +243,8 @@ class PgUnitExecutor(PgExecutor):
 
     async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
         """Execute one write statement for each parameter set."""
+        if self.batch.parked:
+            await self.send_parked(self.batch)
         self.dirty = True
         await super().run_many(query, rows)
         self.log.append(_Done(self.unit, "many", (query, [dict(r) for r in rows]), None))
@@ -243,11 +253,18 @@ class PgUnitExecutor(PgExecutor):
         self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
     ) -> list[object]:
         """`PgExecutor.write_all`, noted."""
+        if self.batch.parked:
+            await self.send_parked(self.batch)
         self.dirty = True
         values = await super().write_all(writes, returning)
-        noted = ([(q, dict(p)) for q, p in writes], [(q, dict(p)) for q, p in returning])
-        self.log.append(_Done(self.unit, "all", noted, values))
+        self.log.append(_Done(self.unit, "all", _copied(writes, returning), values))
         return values
+
+
+def _copied(
+    writes: Sequence[Statement], returning: Sequence[Statement]
+) -> tuple[list[Statement], list[Statement]]:
+    return [(q, dict(p)) for q, p in writes], [(q, dict(p)) for q, p in returning]
 
 
 async def _again(ex: PgExecutor, done: _Done) -> None:
@@ -292,6 +309,54 @@ def _combined(statements: tuple[Query, ...], returning: int) -> str:
             _COMBINED.clear()
         _COMBINED[key] = text
     return text
+
+
+def _all_args(statements: Sequence[Statement]) -> list[Any]:
+    """The parameters of `statements` in the order of their `_combined` text."""
+    args: list[Any] = []
+    for query, params in statements:
+        args += _args(query.for_dialect(DIALECT), params)
+    return args
+
+
+@dataclass(slots=True, frozen=True)
+class _Parked:
+    """A unit's last statement, held back to go with other units' (`PgStore.park`)."""
+
+    unit: int
+    writes: list[Statement]
+    returning: list[Statement]
+    settle: Settle
+
+    @property
+    def shape(self) -> tuple[tuple[Query, ...], int]:
+        """Its statements and how many return: the same shape, the same text."""
+        return tuple(q for q, _ in (*self.writes, *self.returning)), len(self.returning)
+
+
+async def _together(conn: asyncpg.Connection, parked: Sequence[_Parked]) -> list[list[object]]:
+    """Send parked statements, each run of one shape in one round trip (`fetchmany` runs
+    them one after the other, each seeing what the ones before it wrote): what each
+    returned, as `PgExecutor.write_all` gives it. Driver errors come as they are."""
+    values: list[list[object]] = []
+    start = 0
+    while start < len(parked):
+        shape = parked[start].shape
+        end = start + 1
+        while end < len(parked) and parked[end].shape == shape:
+            end += 1
+        text = _combined(*shape)
+        args = [_all_args((*p.writes, *p.returning)) for p in parked[start:end]]
+        rows = (
+            await conn.fetchmany(text, args)
+            if len(args) > 1
+            else [await conn.fetchrow(text, *args[0])]
+        )
+        if len(rows) != end - start:
+            raise RuntimeError(f"{end - start} parked statements returned {len(rows)} rows")
+        values += [list(row) if shape[1] and row is not None else [] for row in rows]
+        start = end
+    return values
 
 
 def _translated(exc: BaseException) -> BaseException:
@@ -529,16 +594,26 @@ MAX_BATCH = 32  # units sharing one transaction (PostgreSQL caches 64 subtransac
 
 
 @dataclass(slots=True, eq=False)
+class _Waiting:
+    """A unit kept in its batch, waiting for the commit (or taken out by `failure`)."""
+
+    unit: int
+    done: asyncio.Future[None]
+    on_commit: Callable[[], None] | None
+    failure: BaseException | None = None  # its parked statement failed: it was undone
+
+
+@dataclass(slots=True, eq=False)
 class _Batch:
     """The open batch transaction of a tenant's writers: its connection and its units."""
 
     conn: PmConnection
-    pending: list[tuple[asyncio.Future[None], Callable[[], None] | None]] = field(
-        default_factory=list
-    )
+    pending: list[_Waiting] = field(default_factory=list)
     committer: asyncio.Task[None] | None = None
     ended: bool = False
     log: list[_Done] = field(default_factory=list)  # the writes since the savepoint
+    parked: list[_Parked] = field(default_factory=list)  # not sent yet
+    broken: BaseException | None = None  # why it can only be rolled back
     units: int = 0  # units begun in it
     memo: dict[object, object] = field(default_factory=dict)  # what its units share
 
@@ -552,6 +627,11 @@ class PgStore:
     every writer waiting then, so those join the batch and one COMMIT (one WAL flush)
     serves them all; a batch of MAX_BATCH units commits at once. A unit is acknowledged
     only once its batch is committed; a failed commit fails every unit of its batch.
+
+    A unit's last statement may be parked (`park`): it is sent with the ones the next
+    units park, in one round trip, before any other statement or the COMMIT — so every
+    statement still sees every write before it, and a batch of creations costs one round
+    trip for all their writes instead of one each.
 
     A unit takes no savepoint of its own (a round trip each): undoing one that wrote
     nothing costs nothing, and undoing one that did rolls the batch back to its savepoint
@@ -570,6 +650,7 @@ class PgStore:
         self.write_lock = WriterLock()
         self.commits = 0
         self.undone_with_writes = 0  # units taken out of a batch they had written in
+        self.sent_parked = 0  # round trips that sent parked statements
         self.on_commit_batch: Callable[[int], None] | None = None  # told each commit's size
         self._reader = PgReader(pool, self.schema)
         self._ident = quote_ident(self.schema)
@@ -607,7 +688,7 @@ class PgStore:
             self.write_lock.release()
             raise
         batch.units += 1
-        self._running = PgUnitExecutor(batch.conn, batch.log, batch.units)
+        self._running = PgUnitExecutor(batch, batch.units, self._send_parked)
         return self._running
 
     async def _open(self) -> _Batch:
@@ -633,6 +714,17 @@ class PgStore:
         """What the units of the open batch share (see `TenantStore.batch_memo`)."""
         return {} if self._batch is None else self._batch.memo  # none: nobody shares it
 
+    def park(
+        self, writes: Sequence[Statement], returning: Sequence[Statement], settle: Settle
+    ) -> bool:
+        """Hold the running unit's last statement back (see `TenantStore.park`)."""
+        batch, unit = self._batch, self._running
+        if batch is None or unit is None:
+            raise RuntimeError("park without begin_unit")
+        unit.dirty = True
+        batch.parked.append(_Parked(unit.unit, *_copied(writes, returning), settle))
+        return True
+
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
         """Keep the unit in its batch or undo it; return once its batch is committed.
         `on_commit` runs right after the commit, before the next writer's turn."""
@@ -642,9 +734,14 @@ class PgStore:
         self._running = None
         done: asyncio.Future[None] | None = None
         try:
+            if batch.broken is not None:
+                await self._end(batch, batch.broken)
+                if keep:
+                    raise batch.broken
+                return  # the caller is already failing with its own error
             if keep:
                 done = asyncio.get_running_loop().create_future()
-                batch.pending.append((done, on_commit))
+                batch.pending.append(_Waiting(unit.unit, done, on_commit))
             elif unit.dirty:
                 try:
                     await self._undo(batch, unit.unit)
@@ -663,7 +760,10 @@ class PgStore:
 
     async def _undo(self, batch: _Batch, unit: int) -> None:
         """Take a unit out of its batch: back to the batch's savepoint, the other units'
-        writes again (checked), and a new savepoint after them."""
+        writes again (checked), and a new savepoint after them. What the units shared may
+        have come from it: the memo starts again."""
+        batch.memo.clear()
+        batch.parked[:] = [p for p in batch.parked if p.unit != unit]
         await batch.conn.execute("ROLLBACK TO SAVEPOINT batch")
         again = [done for done in batch.log if done.unit != unit]
         batch.log.clear()
@@ -674,6 +774,57 @@ class PgStore:
             await batch.conn.execute("SAVEPOINT batch")
         self.undone_with_writes += 1
 
+    async def _send_parked(self, batch: _Batch) -> None:
+        """Send the parked statements (holding the writer's turn). Should one fail, or its
+        unit refuse what it returned, they are sent again one by one from the savepoint
+        and the units that fail are taken out. Should that be impossible, the batch is
+        broken: it is rolled back when its units end, and none of it is acknowledged."""
+        parked = batch.parked[:]
+        batch.parked.clear()
+        try:
+            try:
+                values = await _together(batch.conn, parked)
+            except asyncpg.PostgresError:  # a statement failed: the connection is fine
+                values = []
+            self.sent_parked += 1
+            if values and not any([p.settle(v) for p, v in zip(parked, values, strict=True)]):
+                for p, v in zip(parked, values, strict=True):
+                    batch.log.append(_Done(p.unit, "all", (p.writes, p.returning), v))
+                return
+            await self._one_by_one(batch, parked)
+        except BaseException as exc:
+            failure = _translated(exc)
+            if not isinstance(failure, Unavailable):
+                failure = Unavailable(
+                    "the tenant's writes could not be completed; retry", retry_after=1
+                )
+            batch.broken = failure
+            raise
+
+    async def _one_by_one(self, batch: _Batch, parked: list[_Parked]) -> None:
+        """Send parked statements again from the batch's savepoint, each alone; a unit
+        whose statement fails, or whose `settle` refuses it, is undone and will fail."""
+        await batch.conn.execute("ROLLBACK TO SAVEPOINT batch")
+        ex = PgExecutor(batch.conn)
+        for done in batch.log:
+            await _again(ex, done)
+        for p in parked:
+            try:
+                values = await ex.write_all(p.writes, p.returning)
+            except Exception as exc:  # the unit's own failure only when PostgreSQL refused it
+                if not isinstance(exc.__cause__ or exc, asyncpg.PostgresError):
+                    raise
+                failure: BaseException | None = exc
+            else:
+                failure = p.settle(values)
+            if failure is None:
+                batch.log.append(_Done(p.unit, "all", (p.writes, p.returning), values))
+                continue
+            await self._undo(batch, p.unit)
+            for waiting in batch.pending:
+                if waiting.unit == p.unit:
+                    waiting.failure = failure
+
     async def _commit_later(self, batch: _Batch) -> None:
         """Commit `batch` at the next turn: the writers waiting now run (and join it) first."""
         async with self.write_lock:
@@ -681,12 +832,19 @@ class PgStore:
                 await self._end(batch, None)
 
     async def _end(self, batch: _Batch, failure: BaseException | None) -> None:
-        """COMMIT the batch (or, given why, roll it back), answer its units and give its
-        connection back; runs holding the writer's turn."""
+        """Send what is parked and COMMIT the batch (or, given why, roll it back), answer
+        its units and give its connection back; runs holding the writer's turn."""
         batch.ended = True
         if self._batch is batch:
             self._batch = None
         try:
+            if failure is None and batch.parked:
+                try:
+                    await self._send_parked(batch)
+                except BaseException as exc:
+                    failure = batch.broken or _translated(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
             if failure is None:
                 try:
                     await batch.conn.execute("COMMIT")
@@ -706,14 +864,16 @@ class PgStore:
     def _answer(self, batch: _Batch, failure: BaseException | None) -> None:
         # A waiter may be gone (its task was cancelled): its unit's outcome stands all the
         # same — a committed unit's events are still published — and the others are answered.
-        for done, on_commit in batch.pending:
-            if failure is not None:
+        for waiting in batch.pending:
+            done = waiting.done
+            why = failure or waiting.failure
+            if why is not None:
                 if not done.done():
-                    done.set_exception(failure)
+                    done.set_exception(why)
                 continue
-            if on_commit is not None:
+            if waiting.on_commit is not None:
                 try:
-                    on_commit()
+                    waiting.on_commit()
                 except Exception:
                     log.exception(
                         "an after-commit hook failed", extra={"tenant_id": self.tenant_id}

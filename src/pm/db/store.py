@@ -7,12 +7,12 @@ them today; another engine plugs in by implementing the same protocols.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Protocol
 
-from pm.db.executor import Executor
+from pm.db.executor import Executor, Settle, Statement
 
 
 class TenantStore(Protocol):
@@ -45,6 +45,17 @@ class TenantStore(Protocol):
 
         `on_commit` runs right after the commit, before the next writer's turn.
         """
+        ...
+
+    def park(
+        self, writes: Sequence[Statement], returning: Sequence[Statement], settle: Settle
+    ) -> bool:
+        """Hold the running unit's last statement (`Executor.write_all`'s) back, to be sent
+        with the batch's others: before the next statement of another unit, or before the
+        commit. `settle` gets its values then (and may fail the unit: it is undone, and its
+        `end_unit` raises that error once the batch has ended). False where the engine
+        gains nothing by it (SQLite, in-process): the caller sends the statement now.
+        Call it last in a unit that is then kept."""
         ...
 
     def batch_memo(self) -> dict[object, object]:

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pm.core.actor import Actor
-from pm.core.errors import DomainError, InvalidInput
+from pm.core.errors import DomainError, InvalidInput, Unavailable
 from pm.core.records import record
 from pm.db.repos import idempotency as repo
 from pm.db.repos.idempotency import StoredResponse
-from pm.service.uow import Tenancy, UnitOfWork
+from pm.service.uow import ClaimLost, Reader, Tenancy, UnitOfWork
 
 T = TypeVar("T")
 # A keyed write: runs in the unit of work and returns its answer (status, body).
@@ -84,31 +84,45 @@ async def once(
     answer looked up; this attempt's work is then undone and the first answer given (the
     same key on a different request is invalid input). A first attempt, the usual case,
     costs no statement of its own: the key's insert rides in the unit's last statement
-    (`UnitOfWork.flush`), and whether it inserted decides.
+    (`UnitOfWork.finish`), and whether it inserted decides — inside the unit, or where
+    that statement was held back, once its batch has ended (`ClaimLost`: the answer is
+    read then; should it have expired meanwhile, the write runs again).
     """
-    try:
-        async with tenancy.unit_of_work(actor) as uow:
+    for _ in range(_ATTEMPTS):
+        try:
+            async with tenancy.unit_of_work(actor) as uow:
+                try:
+                    status, body = await write(uow)
+                except DomainError:
+                    await _answered_before(uow, tenancy.idempotency_ttl, key, digest, field)
+                    raise
+                answer = StoredResponse(digest, status, body)
+                expired = uow.now - tenancy.idempotency_ttl
+                claim = repo.putting(actor.user_id, key, answer, uow.now, expired)
+                if not await uow.finish(claim):
+                    await _answered_before(uow, tenancy.idempotency_ttl, key, digest, field)
+                    raise RuntimeError(f"idempotency key {key!r} is taken but holds no answer")
+        except _Answered as answered:
+            return answered.stored, False
+        except ClaimLost:
             try:
-                status, body = await write(uow)
-            except DomainError:
-                await _answered_before(uow, key, digest, field)
-                raise
-            answer = StoredResponse(digest, status, body)
-            expired = uow.now - tenancy.idempotency_ttl
-            claim = repo.putting(actor.user_id, key, answer, uow.now, expired)
-            if not await uow.flush(claim):
-                await _answered_before(uow, key, digest, field)
-                raise RuntimeError(f"idempotency key {key!r} is taken but holds no answer")
-    except _Answered as answered:
-        return answered.stored, False
-    return answer, True
+                async with tenancy.reading(actor) as reader:
+                    await _answered_before(reader, tenancy.idempotency_ttl, key, digest, field)
+            except _Answered as answered:
+                return answered.stored, False
+            continue  # the answer expired in between: this is a first attempt again
+        return answer, True
+    raise Unavailable(f"the {field} could neither be claimed nor read; retry", retry_after=1)
 
 
-async def _answered_before(uow: UnitOfWork, key: str, digest: str, field: str) -> None:
-    """Raise _Answered with the key's unexpired answer, if it has one (InvalidInput when it
-    answered a different request)."""
-    not_before = uow.now - uow.tenancy.idempotency_ttl
-    stored = await repo.get(uow.ex, uow.actor.user_id, key, not_before)
+_ATTEMPTS = 3
+
+
+async def _answered_before(reader: Reader, ttl: int, key: str, digest: str, field: str) -> None:
+    """Raise _Answered with the key's answer given in the last `ttl` seconds, if it has one
+    (InvalidInput when it answered a different request)."""
+    not_before = reader.now - ttl
+    stored = await repo.get(reader.ex, reader.actor.user_id, key, not_before)
     if stored is None:
         return
     if stored.fingerprint != digest:

@@ -76,7 +76,7 @@ async def project_taking_item_number(
             raise NotFound("project", id_or_key)
         taken = found
     _check(uow, taken.project.id, taken.role, EDIT, "project", id_or_key)
-    uow.later(projects.advancing_numbers(taken.project.id, count))
+    uow.later(projects.advancing_numbers(taken.project.id, taken.number + count))
     memo[read] = taken
     memo[(_NEXT, taken.project.id)] = taken.number + count  # by id: one for every name
     return taken

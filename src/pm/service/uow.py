@@ -97,7 +97,7 @@ class UnitOfWork(Reader):
                 return
             try:
                 if self._stored is None:
-                    await self.flush()
+                    await self.finish()
             except BaseException:
                 await self._end(store, keep=False)
                 raise
@@ -110,28 +110,23 @@ class UnitOfWork(Reader):
         kept and every statement it ran spared the projects' rows."""
         if not (keep and self._spared()):
             store.batch_memo().clear()
-        on_commit = self._publisher(self._stored or []) if keep else None
+        on_commit = self._announce if keep and self._publish is not None else None
         await store.end_unit(keep, on_commit)
 
     def _spared(self) -> bool:
         """Whether every statement so far left the projects' rows as they were."""
         return self._deferring is not None and self._deferring.spared
 
-    def _publisher(self, stored: list[StoredEvent]) -> Callable[[], None] | None:
-        """The after-commit hook that hands this unit's events to subscribers."""
-        publish = self._publish
-        if not stored or publish is None:
-            return None
-        tenant = self.actor.tenant_id
-        return lambda: publish(tenant, stored)
+    def _announce(self) -> None:
+        """The after-commit hook: hands this unit's events to subscribers."""
+        if self._stored and self._publish is not None:
+            self._publish(self.actor.tenant_id, self._stored)
 
     def batch_memo(self) -> dict[object, object]:
         """What the units of this unit's batch share (`TenantStore.batch_memo`): kept past
         this unit only when it is kept and every statement it ran spared the projects'
         rows (`Query.spares_projects`); empty from the first statement that did not."""
-        if self._store is None:
-            raise RuntimeError("use the unit of work inside `async with`")
-        memo = self._store.batch_memo()
+        memo = self._store_or_fail().batch_memo()
         if not self._spared():
             memo.clear()
         return memo
@@ -147,15 +142,39 @@ class UnitOfWork(Reader):
         unit stands on (ending in `RETURNING` one column), in the same statement where the
         engine can: False when it returned no row (the caller should then undo the unit).
         """
+        return await self._write(claim, park=False)
+
+    async def finish(self, claim: Statement | None = None) -> bool:
+        """`flush`, except that where the store can (`TenantStore.park`, PostgreSQL) the
+        unit's one statement is held back to go with the next units' in one round trip.
+        Then it answers True, and should `claim` return no row the unit is undone and
+        leaving the `async with` raises `ClaimLost` (once its batch has ended)."""
+        return await self._write(claim, park=True)
+
+    async def _write(self, claim: Statement | None, park: bool) -> bool:
         ex = self._open_for("flush")
         claims = () if claim is None else (claim,)
+        tenant = self.actor.tenant_id
         if len(self.events) == 1:
             # The common write: the event numbered inside its INSERT, with its activity rows,
             # the queued writes and the claim in the same statement (PostgreSQL: one trip).
-            writes = activity.inserts(self._activity)
-            row = self._event_row(self.events[0])
-            event, claimed = await event_repo.append(ex, self.now, *row, writes, claims)
-            stored = [event]
+            event = event_repo.inserting(self.now, *self._event_row(self.events[0]))
+            returning = [event, *claims]
+            writes = ex.take(activity.inserts(self._activity), returning)
+            stored: list[StoredEvent] = []
+            self._stored = stored  # filled by `settle`, before the commit
+
+            def settle(values: list[object]) -> BaseException | None:
+                if claims and values[1] is None:
+                    return ClaimLost(f"the unit's claim {claims[0][0]!r} returned no row")
+                stored[:] = [event_repo.numbered(values[0], event)]
+                return None
+
+            due = self._tenancy.purge_due(tenant, self.now)
+            if park and not due and self._store_or_fail().park(writes, returning, settle):
+                return True
+            if settle(await ex.inner.write_all(writes, returning)) is not None:
+                return False
         else:
             if self._activity:
                 await activity.append(ex, self._activity)
@@ -164,10 +183,17 @@ class UnitOfWork(Reader):
                 rows = [self._event_row(e) for e in self.events]
                 stored = await event_repo.append_many(ex, self.now, rows)
             claimed = await ex.write_all((), claims)
-        self._stored = stored
+            self._stored = stored
+            if claims and claimed[0] is None:
+                return False
         if stored:
-            await self._tenancy.maybe_purge(ex, self.actor.tenant_id, self.now, stored[0].seq)
-        return claim is None or claimed[0] is not None
+            await self._tenancy.maybe_purge(ex, tenant, self.now, stored[0].seq)
+        return True
+
+    def _store_or_fail(self) -> TenantStore:
+        if self._store is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._store
 
     def _open_for(self, what: str) -> Deferring:
         if self._deferring is None:
@@ -224,6 +250,12 @@ class UnitOfWork(Reader):
         if self._stored is not None:
             raise RuntimeError("emit after the unit of work was flushed")
         self.events.append(event)
+
+
+class ClaimLost(Exception):
+    """The claim of a unit whose statement was held back (`UnitOfWork.finish`) returned no
+    row: the unit was undone, and the caller finds out why by reading (the claimant's
+    unit is committed by then)."""
 
 
 class _Rehearsed(Exception):
@@ -283,9 +315,13 @@ class Tenancy:
         """Reads that all see one snapshot of the tenant, however long they take."""
         return ReadScope(self.manager, actor, snapshot=True)
 
+    def purge_due(self, tenant_id: str, now: int) -> bool:
+        """Whether the tenant's next write should forget what expired (`maybe_purge`)."""
+        return now - self._last_purge.get(tenant_id, 0) >= _PURGE_EVERY
+
     async def maybe_purge(self, ex: Executor, tenant_id: str, now: int, keep_from: int) -> None:
         """Every few minutes per tenant, forget expired events and idempotency answers."""
-        if now - self._last_purge.get(tenant_id, 0) < _PURGE_EVERY:
+        if not self.purge_due(tenant_id, now):
             return
         self._last_purge[tenant_id] = now
         await event_repo.purge(ex, now - self.event_retention, keep_from)

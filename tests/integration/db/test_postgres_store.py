@@ -73,7 +73,8 @@ async def test_seq_stays_gap_free_with_writers_on_several_instances(pg: str) -> 
         ex = await store.begin_unit()
         try:
             await ex.run(INSERT, {"id": f"u{n}"})
-            stored, _ = await events.append(ex, 0, "test", f"u{n}", None, (), (), "u", b"")
+            event = events.inserting(0, "test", f"u{n}", None, (), (), "u", b"")
+            stored, _ = await events.append(ex, event)
         except BaseException:
             await store.end_unit(keep=False)
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from pm.core.records import record
 from pm.db.executor import Executor, Statement
@@ -77,8 +78,7 @@ def _row(row: Row) -> StoredEvent:
     )
 
 
-async def append(
-    ex: Executor,
+def inserting(
     created_at: int,
     kind: str,
     entity_id: str,
@@ -87,38 +87,53 @@ async def append(
     work_item_ids: tuple[str, ...],
     user_id: str,
     body: bytes,
+) -> Statement:
+    """The write storing an event numbered next in the stream; it returns the number (read
+    it back with `numbered`)."""
+    return (
+        _INSERT,
+        {
+            "created_at": created_at,
+            "kind": kind,
+            "entity_id": entity_id,
+            "project_id": project_id,
+            "sprint_ids": " ".join(sprint_ids),
+            "work_item_ids": " ".join(work_item_ids),
+            "user_id": user_id,
+            "body": body,
+        },
+    )
+
+
+def numbered(seq: object, event: Statement) -> StoredEvent:
+    """The event `inserting` stored, given the number its write returned."""
+    if not isinstance(seq, int):
+        raise RuntimeError(f"INSERT ... RETURNING seq returned {seq!r}")
+    p = event[1]
+    return StoredEvent(
+        seq,
+        cast(int, p["created_at"]),
+        cast(str, p["kind"]),
+        cast(str, p["entity_id"]),
+        cast("str | None", p["project_id"]),
+        _split(cast(str, p["sprint_ids"])),
+        _split(cast(str, p["work_item_ids"])),
+        cast(str, p["user_id"]),
+        cast(bytes, p["body"]),
+    )
+
+
+async def append(
+    ex: Executor,
+    event: Statement,
     writes: Sequence[Statement] = (),
     returning: Sequence[Statement] = (),
 ) -> tuple[StoredEvent, list[object]]:
-    """Store an event in the current transaction, numbered next in the stream, with
-    `writes` and `returning` (which do not touch the stream) in the same statement where it
-    can (see `Executor.write_all`): the event, and what each of `returning` returned."""
-    values = await ex.write_all(
-        writes,
-        [
-            (
-                _INSERT,
-                {
-                    "created_at": created_at,
-                    "kind": kind,
-                    "entity_id": entity_id,
-                    "project_id": project_id,
-                    "sprint_ids": " ".join(sprint_ids),
-                    "work_item_ids": " ".join(work_item_ids),
-                    "user_id": user_id,
-                    "body": body,
-                },
-            ),
-            *returning,
-        ],
-    )
-    seq = values[0] if values else None
-    if not isinstance(seq, int):
-        raise RuntimeError(f"INSERT ... RETURNING seq returned {seq!r}")
-    event = StoredEvent(
-        seq, created_at, kind, entity_id, project_id, sprint_ids, work_item_ids, user_id, body
-    )
-    return event, values[1:]
+    """Store an event (`inserting`) in the current transaction, with `writes` and
+    `returning` (which do not touch the stream) in the same statement where it can (see
+    `Executor.write_all`): the event, and what each of `returning` returned."""
+    values = await ex.write_all(writes, [event, *returning])
+    return numbered(values[0] if values else None, event), values[1:]
 
 
 # What `append_many` stores of each event: kind, entity_id, project_id, sprint_ids,

@@ -54,10 +54,16 @@ _NEXT_NUMBER = {
     for by, cond in _BY.items()
 }
 # Spares the projects' rows as far as a batch's memo of taken numbers is concerned: the
-# memo follows the advance itself (pm.service.lookups.project_taking_item_number).
+# memo follows the advance itself (pm.service.lookups.project_taking_item_number). It moves
+# the number to a value, never back: a creation taken out of its batch after a later one
+# took the number after its own (PostgreSQL's parked statements, pm.db.postgres) leaves a
+# number unused instead of handing the later one's out again.
 _ADVANCE = sql(
-    "UPDATE pm_projects SET next_work_item_number = next_work_item_number + :count WHERE id = :id",
+    "UPDATE pm_projects SET next_work_item_number = max(next_work_item_number, :next) "
+    "WHERE id = :id",
     spares_projects=True,
+    postgresql="UPDATE pm_projects SET next_work_item_number = "
+    "greatest(next_work_item_number, :next) WHERE id = :id",
 )
 
 
@@ -139,6 +145,7 @@ async def next_item_number(
     return TakenNumber(project, role, project.next_work_item_number, bool(row[-1]))
 
 
-def advancing_numbers(project_id: str, count: int) -> Statement:
-    """The write moving a project's next work item number past `count` taken ones."""
-    return _ADVANCE, {"id": project_id, "count": count}
+def advancing_numbers(project_id: str, next_number: int) -> Statement:
+    """The write moving a project's next work item number on to `next_number` (past the
+    ones taken); a number already further on stays."""
+    return _ADVANCE, {"id": project_id, "next": next_number}
