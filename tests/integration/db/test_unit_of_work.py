@@ -6,8 +6,9 @@ creations in one batch share their project's read until a unit may have changed 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -25,7 +26,7 @@ from pm.db.repos.idempotency import StoredResponse
 from pm.db.repos.work_items import ItemFilter
 from pm.db.store import TenantManager
 from pm.db.tenants import StorageConfig, TenantConnectionManager
-from pm.service import members, projects, work_items
+from pm.service import idempotency, members, projects, work_items
 from pm.service.uow import Tenancy, UnitOfWork
 from pm.service.work_items import NewWorkItem
 from tests.conftest import drop_tenant_schemas
@@ -37,6 +38,7 @@ NOTE = sql(
 NOTES = sql("SELECT id FROM pm_llm_context WHERE category = 'uow' ORDER BY id")
 ACTOR = Actor("uow", "alice", is_tenant_admin=True)
 EPIC, STORY = WorkItemType.EPIC, WorkItemType.STORY
+T = TypeVar("T")
 
 
 class Taken(Exception):
@@ -285,3 +287,61 @@ async def test_a_project_changed_earlier_in_the_unit_is_read_again(
         second = await work_items.create_work_item(uow, project, NewWorkItem(STORY, "b"))
     assert (first.key, second.key) == ("UOW-1", "MOVED-2")
     assert project_reads == [project, project]
+
+
+async def _in_one_batch(tenancy: Tenancy, *work: Coroutine[Any, Any, T]) -> list[T | BaseException]:
+    """Run coroutines while a unit holds the writer's turn: they queue behind it and join
+    its batch, in order (on PostgreSQL their last statements go together: `PgStore.park`)."""
+    async with tenancy.unit_of_work(ACTOR):
+        tasks = [asyncio.ensure_future(w) for w in work]
+        await asyncio.sleep(0.05)  # each is waiting for the turn now
+    return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+
+async def _keyed(tenancy: Tenancy, project: str, key: str, title: str) -> tuple[int, bool]:
+    """A keyed creation: the item's number it answered (or first answered), and whether
+    this was the first answer."""
+
+    async def write(uow: UnitOfWork) -> tuple[int, bytes]:
+        item = await work_items.create_work_item(uow, project, NewWorkItem(STORY, title))
+        return 201, str(item.item_number).encode()
+
+    digest = idempotency.fingerprint(title.encode())
+    stored, first = await idempotency.once(tenancy, ACTOR, key, digest, write)
+    return int(stored.body), first
+
+
+async def test_one_key_in_one_batch_answers_once(tenancy: Tenancy) -> None:
+    project = await _project(tenancy)
+    results = await _in_one_batch(
+        tenancy,
+        _keyed(tenancy, project, "k", "a"),
+        _keyed(tenancy, project, "k", "a"),  # a retry racing the first attempt
+        _keyed(tenancy, project, "k", "b"),  # the key on another request
+    )
+    assert results[:2] == [(1, True), (1, False)]
+    assert isinstance(results[2], InvalidInput)
+    assert await _titles(tenancy, project) == ["a"]
+    assert await _create(tenancy, ACTOR, project, "next") == 2
+
+
+async def test_a_creation_taken_out_of_its_batch_leaves_no_number_taken_twice(
+    tenancy: Tenancy,
+) -> None:
+    # On PostgreSQL the retry's creation is taken out of the batch only when its parked
+    # statement is sent, after the next creations took the numbers after its own.
+    project = await _project(tenancy)
+    assert await _keyed(tenancy, project, "k", "a") == (1, True)
+    retry, later, last = await _in_one_batch(
+        tenancy,
+        _keyed(tenancy, project, "k", "a"),
+        _keyed(tenancy, project, "l", "b"),
+        _keyed(tenancy, project, "m", "c"),
+    )
+    assert retry == (1, False)
+    assert isinstance(later, tuple)
+    assert isinstance(last, tuple)
+    assert (later[1], last[1]) == (True, True)
+    assert later[0] < last[0]
+    assert await _create(tenancy, ACTOR, project, "d") > last[0]
+    assert await _titles(tenancy, project) == ["a", "b", "c", "d"]
