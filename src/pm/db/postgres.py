@@ -856,7 +856,7 @@ class PgStore:
                 else:
                     self.commits += 1
                     if self.on_commit_batch is not None:
-                        self.on_commit_batch(len(batch.pending))
+                        self.on_commit_batch(sum(w.failure is None for w in batch.pending))
         finally:
             await self.pool.release(batch.conn)  # the pool's reset rolls back what is open
             self._answer(batch, failure)
