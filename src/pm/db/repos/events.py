@@ -123,19 +123,6 @@ def numbered(seq: object, event: Statement) -> StoredEvent:
     )
 
 
-async def append(
-    ex: Executor,
-    event: Statement,
-    writes: Sequence[Statement] = (),
-    returning: Sequence[Statement] = (),
-) -> tuple[StoredEvent, list[object]]:
-    """Store an event (`inserting`) in the current transaction, with `writes` and
-    `returning` (which do not touch the stream) in the same statement where it can (see
-    `Executor.write_all`): the event, and what each of `returning` returned."""
-    values = await ex.write_all(writes, [event, *returning])
-    return numbered(values[0] if values else None, event), values[1:]
-
-
 # What `append_many` stores of each event: kind, entity_id, project_id, sprint_ids,
 # work_item_ids, user_id, body (as for `append`).
 NewEvent = tuple[str, str, str | None, tuple[str, ...], tuple[str, ...], str, bytes]
