@@ -118,10 +118,19 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
     def sc(name: str, requests: list[Request]) -> Scenario:
         return Scenario(name, requests, connections=16, duration=duration, warmup=warmup)
 
+    # What the metrics cost: short windows of GET with and without them, alternating who
+    # goes first, so a drift of the machine's speed within the round cancels out.
+    metered = [
+        Scenario(f"{name} {k}", gets, connections=16, duration=METRICS_SECONDS, warmup=0.3)
+        for k in range(METRICS_PAIRS)
+        for name in (
+            METRICS_PAIR if (round_no * METRICS_PAIRS + k) % 2 == 0 else METRICS_PAIR[::-1]
+        )
+    ]
     return [
         sc("baseline GET", gets),
         sc("GET by id", gets),
-        sc("GET by id, metrics off", gets),
+        *metered,
         sc("baseline POST", posts),
         sc("POST create", posts),
         sc("baseline PATCH", patches),
@@ -131,10 +140,15 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
     ]
 
 
+METRICS_PAIR = ("metrics on", "metrics off")  # GET by id on `pm`, and on `unmetered`
+METRICS_PAIRS = 4  # window pairs a round
+METRICS_SECONDS = 1.5
+
+
 def _port(setup: Setup, scenario: str) -> int:
     if scenario.startswith("baseline"):
         return setup.baseline.port
-    return setup.unmetered.port if scenario.endswith("metrics off") else setup.pm.port
+    return setup.unmetered.port if scenario.startswith("metrics off") else setup.pm.port
 
 
 def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> dict[str, Any]:
