@@ -26,7 +26,10 @@ class Setup:
 
     pm: Server
     baseline: Server
-    unmetered: Server  # ours again, with METRICS_ENABLED=false: what the metrics cost
+    # Ours twice more, serving only the metrics' window pairs (so both have the same
+    # history): as configured, and with METRICS_ENABLED=false.
+    metered: Server
+    unmetered: Server
     headers: dict[str, str]
     get_ids: list[str]
     patch_ids: list[str]
@@ -61,8 +64,11 @@ def prepare(work: Path, large: int) -> Setup:
         stop(pm)
         raise
     baseline = start_baseline("http", work, sizes)
+    metered = start_pm(data, work)
     unmetered = start_pm(data, work, {"METRICS_ENABLED": "false"})
-    return Setup(pm, baseline, unmetered, headers, get_ids, patch_ids, create, small, big, sizes)
+    return Setup(
+        pm, baseline, metered, unmetered, headers, get_ids, patch_ids, create, small, big, sizes
+    )
 
 
 def seed_post(client: httpx.Client, project_id: str) -> httpx.Response:
@@ -140,7 +146,7 @@ def scenarios(setup: Setup, round_no: int, duration: float, warmup: float) -> li
     ]
 
 
-METRICS_PAIR = ("metrics on", "metrics off")  # GET by id on `pm`, and on `unmetered`
+METRICS_PAIR = ("metrics on", "metrics off")  # GET by id on `metered`, and on `unmetered`
 METRICS_PAIRS = 4  # window pairs a round
 METRICS_SECONDS = 1.5
 
@@ -148,7 +154,9 @@ METRICS_SECONDS = 1.5
 def _port(setup: Setup, scenario: str) -> int:
     if scenario.startswith("baseline"):
         return setup.baseline.port
-    return setup.unmetered.port if scenario.startswith("metrics off") else setup.pm.port
+    if scenario.startswith("metrics "):
+        return (setup.metered if scenario.startswith("metrics on") else setup.unmetered).port
+    return setup.pm.port
 
 
 def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> dict[str, Any]:
@@ -168,6 +176,7 @@ def run(work: Path, runs: int, duration: float, warmup: float, large: int) -> di
     finally:
         stop(setup.pm)
         stop(setup.baseline)
+        stop(setup.metered)
         stop(setup.unmetered)
     return {
         "sizes": setup.sizes,
