@@ -212,10 +212,13 @@ class PgUnitExecutor(PgExecutor):
         self.send_parked = send_parked
         self.dirty = False
 
-    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
-        """The first row, or None."""
+    async def _parked_first(self) -> None:
         if self.batch.parked:
             await self.send_parked(self.batch)
+
+    async def one(self, query: Query, params: Params = NO_PARAMS) -> Row | None:
+        """The first row, or None."""
+        await self._parked_first()
         try:
             return await super().one(query, params)
         except BaseException:
@@ -224,8 +227,7 @@ class PgUnitExecutor(PgExecutor):
 
     async def all(self, query: Query, params: Params = NO_PARAMS) -> list[Row]:
         """Every row."""
-        if self.batch.parked:
-            await self.send_parked(self.batch)
+        await self._parked_first()
         try:
             return await super().all(query, params)
         except BaseException:
@@ -234,8 +236,7 @@ class PgUnitExecutor(PgExecutor):
 
     async def run(self, query: Query, params: Params = NO_PARAMS) -> int:
         """Execute a write; returns the number of rows affected."""
-        if self.batch.parked:
-            await self.send_parked(self.batch)
+        await self._parked_first()
         self.dirty = True
         count = await super().run(query, params)
         self.log.append(_Done(self.unit, "run", (query, dict(params)), count))
@@ -243,8 +244,7 @@ class PgUnitExecutor(PgExecutor):
 
     async def run_many(self, query: Query, rows: Sequence[Params]) -> None:
         """Execute one write statement for each parameter set."""
-        if self.batch.parked:
-            await self.send_parked(self.batch)
+        await self._parked_first()
         self.dirty = True
         await super().run_many(query, rows)
         self.log.append(_Done(self.unit, "many", (query, [dict(r) for r in rows]), None))
@@ -253,8 +253,7 @@ class PgUnitExecutor(PgExecutor):
         self, writes: Sequence[Statement], returning: Sequence[Statement] = ()
     ) -> list[object]:
         """`PgExecutor.write_all`, noted."""
-        if self.batch.parked:
-            await self.send_parked(self.batch)
+        await self._parked_first()
         self.dirty = True
         values = await super().write_all(writes, returning)
         self.log.append(_Done(self.unit, "all", _copied(writes, returning), values))
@@ -279,6 +278,14 @@ async def _again(ex: PgExecutor, done: _Done) -> None:
     if result != done.result:
         log.warning("a write run again answered %r, not %r", result, done.result)
         raise Unavailable("the tenant's writes could not be completed; retry", retry_after=1)
+
+
+async def _back_to_savepoint(conn: asyncpg.Connection, again: Sequence[_Done]) -> None:
+    """Roll the batch back to its savepoint, then run the writes `again` (each checked)."""
+    await conn.execute("ROLLBACK TO SAVEPOINT batch")
+    ex = PgExecutor(conn)
+    for done in again:
+        await _again(ex, done)
 
 
 _PARAM = re.compile(r"\$(\d+)")
@@ -327,11 +334,15 @@ class _Parked:
     writes: list[Statement]
     returning: list[Statement]
     settle: Settle
+    shape: tuple[tuple[Query, ...], int]  # its statements and how many return: one text
 
-    @property
-    def shape(self) -> tuple[tuple[Query, ...], int]:
-        """Its statements and how many return: the same shape, the same text."""
-        return tuple(q for q, _ in (*self.writes, *self.returning)), len(self.returning)
+
+def _parked(
+    unit: int, writes: Sequence[Statement], returning: Sequence[Statement], settle: Settle
+) -> _Parked:
+    """A unit's statement to park, its parameters copied (a caller may reuse its dicts)."""
+    queries = tuple(q for q, _ in (*writes, *returning))
+    return _Parked(unit, *_copied(writes, returning), settle, (queries, len(returning)))
 
 
 async def _together(conn: asyncpg.Connection, parked: Sequence[_Parked]) -> list[list[object]]:
@@ -590,7 +601,7 @@ class PgSnapshot(_Held):
             _in_background(self.end())
 
 
-MAX_BATCH = 32  # units sharing one transaction (PostgreSQL caches 64 subtransactions)
+MAX_BATCH = 32  # units a batch takes: bounds its first unit's wait and an undo's replay
 
 
 @dataclass(slots=True, eq=False)
@@ -722,7 +733,7 @@ class PgStore:
         if batch is None or unit is None:
             raise RuntimeError("park without begin_unit")
         unit.dirty = True
-        batch.parked.append(_Parked(unit.unit, *_copied(writes, returning), settle))
+        batch.parked.append(_parked(unit.unit, writes, returning, settle))
         return True
 
     async def end_unit(self, keep: bool, on_commit: Callable[[], None] | None = None) -> None:
@@ -764,13 +775,10 @@ class PgStore:
         have come from it: the memo starts again."""
         batch.memo.clear()
         batch.parked[:] = [p for p in batch.parked if p.unit != unit]
-        await batch.conn.execute("ROLLBACK TO SAVEPOINT batch")
         again = [done for done in batch.log if done.unit != unit]
         batch.log.clear()
+        await _back_to_savepoint(batch.conn, again)
         if again:
-            ex = PgExecutor(batch.conn)
-            for done in again:
-                await _again(ex, done)
             await batch.conn.execute("SAVEPOINT batch")
         self.undone_with_writes += 1
 
@@ -785,9 +793,11 @@ class PgStore:
             try:
                 values = await _together(batch.conn, parked)
             except asyncpg.PostgresError:  # a statement failed: the connection is fine
-                values = []
+                values = None
             self.sent_parked += 1
-            if values and not any([p.settle(v) for p, v in zip(parked, values, strict=True)]):
+            if values is not None and not any(  # every unit settles, refusing or not
+                [p.settle(v) for p, v in zip(parked, values, strict=True)]
+            ):
                 for p, v in zip(parked, values, strict=True):
                     batch.log.append(_Done(p.unit, "all", (p.writes, p.returning), v))
                 return
@@ -804,10 +814,8 @@ class PgStore:
     async def _one_by_one(self, batch: _Batch, parked: list[_Parked]) -> None:
         """Send parked statements again from the batch's savepoint, each alone; a unit
         whose statement fails, or whose `settle` refuses it, is undone and will fail."""
-        await batch.conn.execute("ROLLBACK TO SAVEPOINT batch")
+        await _back_to_savepoint(batch.conn, batch.log)
         ex = PgExecutor(batch.conn)
-        for done in batch.log:
-            await _again(ex, done)
         for p in parked:
             try:
                 values = await ex.write_all(p.writes, p.returning)
