@@ -61,6 +61,9 @@ def fingerprint(*parts: bytes) -> str:
     return hashlib.sha256(framed).hexdigest()
 
 
+_ATTEMPTS = 3  # a claim lost, then its answer expired before it was read: rare twice
+
+
 class _Answered(Exception):
     """The key already holds an answer: undo this attempt and give that answer."""
 
@@ -113,9 +116,6 @@ async def once(
             continue  # the answer expired in between: this is a first attempt again
         return answer, True
     raise Unavailable(f"the {field} could neither be claimed nor read; retry", retry_after=1)
-
-
-_ATTEMPTS = 3
 
 
 async def _answered_before(reader: Reader, ttl: int, key: str, digest: str, field: str) -> None:

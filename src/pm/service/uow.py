@@ -44,9 +44,10 @@ class UnitOfWork(Reader):
     """`async with tenancy.unit_of_work(actor) as uow:` — one atomic, durable unit of work.
 
     Activity entries, events and writes nobody reads back (`later`) are collected while the
-    use case runs. On a clean exit (or at `flush`) they are written into the unit's
-    transaction, the events numbered from the tenant's gap-free sequence — in one statement
-    where the engine can; the block is left only once the unit is committed (possibly
+    use case runs. On a clean exit (or at `flush` / `finish`) they are written into the
+    unit's transaction, the events numbered from the tenant's gap-free sequence — in one
+    statement where the engine can, which PostgreSQL may send with the next units' (`finish`,
+    `TenantStore.park`); the block is left only once the unit is committed (possibly
     together with other writers' units: group commit). Right after the commit the events
     are handed to the publisher, before the next writer's turn, so subscribers receive
     them in sequence order. Any exception undoes the unit and publishes nothing.
@@ -173,7 +174,7 @@ class UnitOfWork(Reader):
             due = self._tenancy.purge_due(tenant, self.now)
             if park and not due and self._store_or_fail().park(writes, returning, settle):
                 return True
-            if settle(await ex.inner.write_all(writes, returning)) is not None:
+            if settle(await ex.write_all(writes, returning)) is not None:
                 return False
         else:
             if self._activity:
