@@ -16,7 +16,7 @@ from pm.core.records import record
 from pm.core.tenants import TENANT_PATTERN, validate_tenant_id
 from pm.db import migrate
 from pm.db.opening import StoreCache
-from pm.db.sqlite import SqliteStore, checkpoint, connect, connect_reader
+from pm.db.sqlite import SqliteStore, connect, connect_reader
 from pm.db.store import TenantStore
 
 log = logging.getLogger(__name__)
@@ -132,12 +132,15 @@ class TenantConnectionManager(StoreCache[SqliteStore]):
             await asyncio.sleep(self.config.checkpoint_interval)
             for store in [s for s in self._stores.values() if s.commits_since_checkpoint]:
                 store.commits_since_checkpoint = 0
+                store.leases += 1  # not closed under the checkpoint, if evicted meanwhile
                 try:
-                    await asyncio.to_thread(checkpoint, store.path)
+                    await store.checkpoint()
                 except Exception:
                     log.warning(
                         "checkpoint failed", exc_info=True, extra={"tenant_id": store.tenant_id}
                     )
+                finally:
+                    self.release(store)
 
     async def close(self) -> None:
         """Stop the checkpointer and close every store."""
