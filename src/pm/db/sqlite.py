@@ -21,7 +21,7 @@ from pm.core.errors import Conflict, Unavailable
 from pm.db.executor import NO_PARAMS, Params, Statement
 from pm.db.groupcommit import GroupCommit
 from pm.db.query import Query, Row
-from pm.db.turn import WriterTurn, lock_path
+from pm.db.turn import CheckpointTurn, WriterTurn, checkpoint_path, lock_path
 
 log = logging.getLogger(__name__)
 DIALECT = sqlite_dialect.dialect(paramstyle="named")
@@ -180,6 +180,7 @@ class SqliteStore(GroupCommit):
         self.read_executor = SqliteExecutor(read_conn)
         self.busy_timeout = busy_timeout
         self.turn = WriterTurn(lock_path(path))
+        self.checkpoints = CheckpointTurn(checkpoint_path(path))
         self.leases = 0
         self.closed = False
 
@@ -284,8 +285,10 @@ class SqliteStore(GroupCommit):
         finally:
             self.turn.give_back()
 
-    async def checkpoint(self) -> None:
-        """Copy the WAL back into the database file, in a thread, while writers go on.
+    async def checkpoint(self, every: float = 0.0) -> None:
+        """Copy the WAL back into the database file, in a thread, while writers go on;
+        nothing when another worker is doing it, or did less than `every / 2` seconds ago
+        (`pm.db.turn.CheckpointTurn`).
 
         SQLite starts the WAL from its beginning only at a commit that finds every frame
         copied, which never happens while writers keep committing during the copy: the
@@ -295,9 +298,16 @@ class SqliteStore(GroupCommit):
         the other workers' by the writer's turn — and copies what the first run could
         not; that is the pages written meanwhile, a moment's worth.
         """
-        frames, _copied = await asyncio.to_thread(checkpoint, self.path)
-        if frames < WAL_RESTART_FRAMES:
+        if not self.checkpoints.claim(unless_within=every / 2):
             return
+        try:
+            frames, _copied = await asyncio.to_thread(checkpoint, self.path)
+            if frames >= WAL_RESTART_FRAMES:
+                await self._checkpoint_holding_writers()
+        finally:
+            self.checkpoints.done()
+
+    async def _checkpoint_holding_writers(self) -> None:
         await self.write_lock.acquire()
         try:
             if self.in_transaction():

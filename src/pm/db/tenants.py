@@ -134,7 +134,7 @@ class TenantConnectionManager(StoreCache[SqliteStore]):
                 store.commits_since_checkpoint = 0
                 store.leases += 1  # not closed under the checkpoint, if evicted meanwhile
                 try:
-                    await store.checkpoint()
+                    await store.checkpoint(every=self.config.checkpoint_interval)
                 except Exception:
                     log.warning(
                         "checkpoint failed", exc_info=True, extra={"tenant_id": store.tenant_id}

@@ -11,6 +11,9 @@ big batch when the turn comes.
 SQLite takes on the database, and the kernel drops them when the holder dies (kill -9),
 so a dead worker never wedges the others. The turn is only a courtesy between our own
 writers: other programs take SQLite's lock without it, which `begin` still retries for.
+
+A second file beside the database, `CheckpointTurn`, lets one worker at a time
+checkpoint it, at most once an interval.
 """
 
 from __future__ import annotations
@@ -155,3 +158,56 @@ class WriterTurn:
             self._wait.abandon()  # had it just got the turn, closing drops it
         fd, self.fd = self.fd, -1
         os.close(fd)
+
+
+def checkpoint_path(db: Path) -> Path:
+    """The file whose lock and age say who checkpoints the database at `db`, and when."""
+    return db.with_name(db.name + "-ckpt")
+
+
+class CheckpointTurn:
+    """Which worker checkpoints a database now: one at a time, at most once an interval.
+
+    Every worker that writes a database runs a checkpointer for it; each checkpoint of a
+    busy WAL holds every worker's writers back for a moment (`SqliteStore.checkpoint`),
+    so N workers checkpointing each second would pause writes N times a second. A
+    non-blocking `flock` on a file beside the database says that another worker is
+    checkpointing it right now, and the file's modification time when the last
+    checkpoint, by any worker, ended. The file is open only while a checkpoint is
+    claimed (an open tenant costs no descriptor for it).
+    """
+
+    __slots__ = ("fd", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+
+    def claim(self, unless_within: float) -> bool:
+        """Take this database's checkpoint, unless another worker is at it, or one ended
+        less than `unless_within` seconds ago; True when taken (end it with `done`)."""
+        if self.fd >= 0:
+            return False  # this store's own checkpoint is going on
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            taken = time.time() - os.fstat(fd).st_mtime >= unless_within
+        except BlockingIOError:
+            taken = False  # another worker's checkpoint is going on
+        except BaseException:
+            os.close(fd)
+            raise
+        if not taken:
+            os.close(fd)  # which lets go of the lock, if taken
+            return False
+        self.fd = fd
+        return True
+
+    def done(self) -> None:
+        """End a claimed checkpoint: note when, for the other workers, and let go."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.utime(fd)
+            finally:
+                os.close(fd)

@@ -146,3 +146,36 @@ async def test_writers_during_the_checkpoint_all_commit_and_a_batch_left_open_go
     assert not store.in_transaction()
     assert not store.turn.held
     pin.close()
+
+
+async def test_one_worker_checkpoints_a_database_at_a_time_and_once_an_interval(
+    data_dir: Path, store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_manager = TenantConnectionManager(StorageConfig(data_dir))  # as another worker
+    other = await other_manager.get("wal")
+    assert isinstance(other, SqliteStore)
+    await _unit(store, "one")
+    calls: list[Path] = []
+
+    def copy(path: Path) -> tuple[int, int]:
+        calls.append(path)
+        return real_checkpoint(path)
+
+    monkeypatch.setattr(sqlite_engine, "WAL_RESTART_FRAMES", 10**9)
+    monkeypatch.setattr(sqlite_engine, "checkpoint", copy)
+    try:
+        await store.checkpoint(every=0)
+        assert len(calls) == 1
+        await other.checkpoint(every=60)  # the first ended a moment ago
+        assert len(calls) == 1
+        await other.checkpoint(every=0)
+        assert len(calls) == 2
+
+        assert store.checkpoints.claim(unless_within=0)  # a checkpoint going on in one
+        await other.checkpoint(every=0)
+        assert len(calls) == 2
+        store.checkpoints.done()
+        await other.checkpoint(every=0)
+        assert len(calls) == 3
+    finally:
+        await other_manager.close()
