@@ -285,10 +285,10 @@ class SqliteStore(GroupCommit):
         finally:
             self.turn.give_back()
 
-    async def checkpoint(self, every: float = 0.0) -> None:
+    async def checkpoint(self, every: float = 0.0) -> bool:
         """Copy the WAL back into the database file, in a thread, while writers go on;
         nothing when another worker is doing it, or did less than `every / 2` seconds ago
-        (`pm.db.turn.CheckpointTurn`).
+        (`pm.db.turn.CheckpointTurn`). True when it ran.
 
         SQLite starts the WAL from its beginning only at a commit that finds every frame
         copied, which never happens while writers keep committing during the copy: the
@@ -299,13 +299,14 @@ class SqliteStore(GroupCommit):
         not; that is the pages written meanwhile, a moment's worth.
         """
         if not self.checkpoints.claim(unless_within=every / 2):
-            return
+            return False
         try:
             frames, _copied = await asyncio.to_thread(checkpoint, self.path)
             if frames >= WAL_RESTART_FRAMES:
                 await self._checkpoint_holding_writers()
         finally:
             self.checkpoints.done()
+        return True
 
     async def _checkpoint_holding_writers(self) -> None:
         await self.write_lock.acquire()

@@ -131,10 +131,11 @@ class TenantConnectionManager(StoreCache[SqliteStore]):
         while True:
             await asyncio.sleep(self.config.checkpoint_interval)
             for store in [s for s in self._stores.values() if s.commits_since_checkpoint]:
-                store.commits_since_checkpoint = 0
+                commits, store.commits_since_checkpoint = store.commits_since_checkpoint, 0
                 store.leases += 1  # not closed under the checkpoint, if evicted meanwhile
                 try:
-                    await store.checkpoint(every=self.config.checkpoint_interval)
+                    if not await store.checkpoint(every=self.config.checkpoint_interval):
+                        store.commits_since_checkpoint += commits  # another worker's turn
                 except Exception:
                     log.warning(
                         "checkpoint failed", exc_info=True, extra={"tenant_id": store.tenant_id}
