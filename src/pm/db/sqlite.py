@@ -292,7 +292,7 @@ class SqliteStore(GroupCommit):
 
         SQLite starts the WAL from its beginning only at a commit that finds every frame
         copied, which never happens while writers keep committing during the copy: the
-        WAL would grow without end (800 MB after 80,000 creations in a minute), and every
+        WAL would grow without end (800 MB after 60,000 creations in 15 s), and every
         read would look through it. So once it holds `WAL_RESTART_FRAMES`, the copy runs
         a second time with the writers held back — this process's by the write lock,
         the other workers' by the writer's turn — and copies what the first run could
