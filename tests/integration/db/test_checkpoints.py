@@ -52,6 +52,13 @@ def _pinned(path: Path) -> sqlite3.Connection:
     return reader
 
 
+async def _grown_behind_a_reader(store: SqliteStore) -> tuple[sqlite3.Connection, int]:
+    """A pinned reader, then 40 units written after its snapshot; the WAL's frames then."""
+    pin = _pinned(store.path)
+    await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
+    return pin, _frames(store.path)
+
+
 def _copy_stopped_short(
     calls: list[str], pin: sqlite3.Connection, before_letting_go: Callable[[], None] = lambda: None
 ) -> Callable[[Path], tuple[int, int]]:
@@ -81,9 +88,7 @@ async def store(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> object:
 async def test_a_copy_stopped_short_is_completed_and_the_wal_restarts(
     store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pin = _pinned(store.path)
-    await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
-    grown = _frames(store.path)
+    pin, grown = await _grown_behind_a_reader(store)
     calls: list[str] = []
     monkeypatch.setattr(sqlite_engine, "checkpoint", _copy_stopped_short(calls, pin))
 
@@ -116,9 +121,7 @@ async def test_a_small_wal_is_copied_once_with_the_writers_going_on(
 async def test_writers_during_the_checkpoint_all_commit_and_a_batch_left_open_goes_first(
     store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pin = _pinned(store.path)
-    await asyncio.gather(*(_unit(store, f"u{n}") for n in range(40)))
-    grown = _frames(store.path)
+    pin, grown = await _grown_behind_a_reader(store)
     copying = threading.Event()
     writers_queued = threading.Event()
 
